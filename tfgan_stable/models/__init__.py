@@ -1,0 +1,1 @@
+"""tfgan_stable.models"""
