@@ -1,1 +1,142 @@
-"""Per-example GAN losses."""
+"""GAN losses as pure functions.
+
+Every function takes discriminator outputs (logits or critic values) of shape `[batch]` or `[batch, 1]`
+and returns a PER-EXAMPLE loss of shape `[batch]`: no reduction and no state. The model reduces them once
+with `tf.nn.compute_average_loss` over the global batch, so the same code gives the same update on one
+device and on N replicas. Names follow `<family>_discriminator_loss` / `<family>_generator_loss`.
+
+Notation: D(x) is the discriminator's raw output on real data x, D(G(z)) on generated data; σ is the
+logistic sigmoid; softplus(t) = log(1 + eᵗ), so −log σ(t) = softplus(−t) and −log(1 − σ(t)) = softplus(t).
+"""
+import tensorflow as tf
+
+
+def _flat(logits, name):
+    logits = tf.convert_to_tensor(logits)
+    if not logits.dtype.is_floating:
+        raise TypeError(f"`{name}` must be a floating tensor, got dtype {logits.dtype.name}")
+    rank = logits.shape.rank
+    if rank == 2 and logits.shape[-1] not in (1, None):
+        raise ValueError(f"`{name}` must have shape [batch] or [batch, 1], got {logits.shape}")
+    if rank is not None and rank not in (1, 2):
+        raise ValueError(f"`{name}` must have shape [batch] or [batch, 1], got {logits.shape}")
+    return tf.reshape(logits, [-1])
+
+
+def _targets(value, logits):
+    return tf.broadcast_to(tf.cast(value, logits.dtype), tf.shape(logits))
+
+
+def minimax_discriminator_loss(real_logits, fake_logits, real_targets=1.0, fake_targets=0.0):
+    """Discriminator loss of the original GAN (Goodfellow et al. 2014), as binary cross-entropy.
+
+    L_D = BCE(D(x), t_real) + BCE(D(G(z)), t_fake), with BCE(l, t) = −t·log σ(l) − (1−t)·log(1−σ(l))
+    computed by `tf.nn.sigmoid_cross_entropy_with_logits`. With t_real = 1 and t_fake = 0 this is
+    −log D(x) − log(1 − D(G(z))). One-sided label smoothing (Salimans et al. 2016) sets t_real to e.g. 0.9
+    and keeps t_fake = 0; noisy labels pass per-example targets.
+
+    Args:
+      real_logits: D's logits on real data, shape [batch] or [batch, 1].
+      fake_logits: D's logits on generated data, same batch size.
+      real_targets: scalar or per-example target for real data.
+      fake_targets: scalar or per-example target for generated data.
+
+    Returns:
+      Per-example loss, shape [batch].
+    """
+    real = _flat(real_logits, "real_logits")
+    fake = _flat(fake_logits, "fake_logits")
+    return (tf.nn.sigmoid_cross_entropy_with_logits(labels=_targets(real_targets, real), logits=real)
+            + tf.nn.sigmoid_cross_entropy_with_logits(labels=_targets(fake_targets, fake), logits=fake))
+
+
+def minimax_generator_loss(fake_logits):
+    """Generator loss of the original minimax GAN (Goodfellow et al. 2014): L_G = log(1 − σ(D(G(z)))).
+
+    This saturates when D rejects the samples confidently; see `non_saturating_generator_loss`.
+    Computed stably as −softplus(D(G(z))).
+    """
+    fake = _flat(fake_logits, "fake_logits")
+    return -tf.nn.softplus(fake)
+
+
+def non_saturating_generator_loss(fake_logits):
+    """Non-saturating generator loss (Goodfellow et al. 2014, §3): L_G = −log σ(D(G(z))) = softplus(−D(G(z))).
+
+    The discriminator side is `minimax_discriminator_loss`.
+    """
+    fake = _flat(fake_logits, "fake_logits")
+    return tf.nn.softplus(-fake)
+
+
+def least_squares_discriminator_loss(real_logits, fake_logits, a=0.0, b=1.0):
+    """LSGAN discriminator loss (Mao et al. 2017): L_D = ½(D(x) − b)² + ½(D(G(z)) − a)².
+
+    `a` is the target for generated data and `b` for real data (0 and 1 by default, the paper's
+    0-1 coding; −1, 1 with c = 0 is its Pearson χ² coding).
+    """
+    real = _flat(real_logits, "real_logits")
+    fake = _flat(fake_logits, "fake_logits")
+    return 0.5 * tf.square(real - tf.cast(b, real.dtype)) + 0.5 * tf.square(fake - tf.cast(a, fake.dtype))
+
+
+def least_squares_generator_loss(fake_logits, c=1.0):
+    """LSGAN generator loss (Mao et al. 2017): L_G = ½(D(G(z)) − c)², c the value G wants D to believe."""
+    fake = _flat(fake_logits, "fake_logits")
+    return 0.5 * tf.square(fake - tf.cast(c, fake.dtype))
+
+
+def wasserstein_discriminator_loss(real_logits, fake_logits):
+    """Wasserstein critic loss (Arjovsky et al. 2017): L_D = D(G(z)) − D(x).
+
+    Minimising it maximises D(x) − D(G(z)), the critic's estimate of the Wasserstein-1 distance when D is
+    1-Lipschitz (enforced by weight clipping in WGAN, a gradient penalty in WGAN-GP).
+    """
+    real = _flat(real_logits, "real_logits")
+    fake = _flat(fake_logits, "fake_logits")
+    return fake - real
+
+
+def wasserstein_generator_loss(fake_logits):
+    """Wasserstein generator loss (Arjovsky et al. 2017): L_G = −D(G(z)). Also the hinge GAN's G loss."""
+    return -_flat(fake_logits, "fake_logits")
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """Hinge discriminator loss (Lim & Ye 2017; Miyato et al. 2018): L_D = max(0, 1 − D(x)) + max(0, 1 + D(G(z))).
+
+    The generator side is `wasserstein_generator_loss`, L_G = −D(G(z)).
+    """
+    real = _flat(real_logits, "real_logits")
+    fake = _flat(fake_logits, "fake_logits")
+    return tf.nn.relu(1.0 - real) + tf.nn.relu(1.0 + fake)
+
+
+def gradient_norm_penalty(gradients, target=1.0):
+    """Per-example two-sided gradient-norm penalty (Gulrajani et al. 2017): (‖∇ₓD(x̂)‖₂ − k)².
+
+    The norm is taken over all non-batch axes. At a zero gradient the value is k² and the derivative
+    is finite: the square root is only evaluated where the squared norm is positive (a plain
+    `tf.norm` gives NaN gradients there).
+
+    Args:
+      gradients: ∇ₓD at the penalty points, shape [batch, ...].
+      target: k, the norm the gradient is pulled towards (1 for WGAN-GP and DRAGAN).
+
+    Returns:
+      Per-example penalty, shape [batch].
+    """
+    gradients = tf.convert_to_tensor(gradients)
+    flat = tf.reshape(gradients, [tf.shape(gradients)[0], -1])
+    squared = tf.reduce_sum(tf.square(flat), axis=1)
+    positive = squared > 0
+    norm = tf.where(positive, tf.sqrt(tf.where(positive, squared, tf.ones_like(squared))), 0.0)
+    return tf.square(norm - tf.cast(target, norm.dtype))
+
+
+__all__ = [
+    "minimax_discriminator_loss", "minimax_generator_loss", "non_saturating_generator_loss",
+    "least_squares_discriminator_loss", "least_squares_generator_loss",
+    "wasserstein_discriminator_loss", "wasserstein_generator_loss", "hinge_discriminator_loss",
+    "gradient_norm_penalty",
+]

@@ -1,0 +1,131 @@
+"""One train_step with SGD on linear nets equals the update derived by hand from each family's formula."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfgan_stable as ts
+from tfgan_stable.distribute import StepNoise
+
+LATENT, BATCH, LR = 3, 8, 0.1
+
+
+def sig(t):
+    return 1.0 / (1.0 + np.exp(-t))
+
+
+# Derivatives of the per-example losses with respect to the logits, worked out by hand from each formula:
+# (dL_D/dD(x), dL_D/dD(G(z)), dL_G/dD(G(z))).
+FAMILIES = {
+    "ns": (lambda: {"cls": ts.NonSaturatingGAN},
+           lambda r, f: (-sig(-r), sig(f)), lambda f: -sig(-f)),
+    "minimax_smoothed": (lambda: {"cls": ts.MinimaxGAN, "real_label": 0.9},
+                         lambda r, f: (sig(r) - 0.9, sig(f)), lambda f: -sig(f)),
+    "lsgan": (lambda: {"cls": ts.LSGAN, "fake_target": -1.0, "real_target": 1.0, "generator_target": 0.5},
+              lambda r, f: (r - 1.0, f + 1.0), lambda f: f - 0.5),
+    "wgan": (lambda: {"cls": ts.WGAN, "n_critic": 1, "clip_value": 100.0},
+             lambda r, f: (-np.ones_like(r), np.ones_like(f)), lambda f: -np.ones_like(f)),
+    "hinge": (lambda: {"cls": ts.HingeGAN},
+              lambda r, f: (-(r < 1).astype(float), (f > -1).astype(float)), lambda f: -np.ones_like(f)),
+}
+
+
+def linear_nets():
+    keras.utils.set_random_seed(7)
+    g = keras.Sequential([keras.Input((LATENT,)), keras.layers.Dense(2, bias_initializer="random_normal")])
+    d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="random_normal",
+                                                                 bias_initializer="random_normal")])
+    return g, d
+
+
+def step_latent(gan, stream, step):
+    return StepNoise(gan._step_seed(stream, step), BATCH, BATCH, 0).latent(LATENT).numpy().astype(np.float64)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_one_step_matches_hand_derivation(family):
+    make, d_grads, g_grad = FAMILIES[family]
+    kwargs = make()
+    cls = kwargs.pop("cls")
+    g, d = linear_nets()
+    gan = cls(g, d, latent_dim=LATENT, seed=11, **kwargs)
+    gan.compile(d_optimizer=keras.optimizers.SGD(LR), g_optimizer=keras.optimizers.SGD(LR))
+    x = np.random.RandomState(1).uniform(-1, 1, (BATCH, 2))
+    wg, bg = (v.numpy().astype(np.float64) for v in g.weights)
+    wd, bd = (v.numpy().astype(np.float64) for v in d.weights)
+    z_d, z_g = step_latent(gan, 1, 0), step_latent(gan, 2, 0)
+
+    logs = gan.train_step(tf.constant(x, tf.float32))
+
+    fake = z_d @ wg + bg
+    r, f = (x @ wd + bd)[:, 0], (fake @ wd + bd)[:, 0]
+    dr, df = d_grads(r, f)
+    wd1 = wd - LR * (x.T @ dr[:, None] + fake.T @ df[:, None]) / BATCH
+    bd1 = bd - LR * (dr.sum() + df.sum()) / BATCH
+    fake_g = z_g @ wg + bg
+    dfake = g_grad((fake_g @ wd1 + bd1)[:, 0])[:, None] * wd1[:, 0][None, :] / BATCH
+    wg1, bg1 = wg - LR * z_g.T @ dfake, bg - LR * dfake.sum(0)
+
+    for got, want in zip(d.weights + g.weights, [wd1, bd1, wg1, bg1]):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+    assert set(logs) >= {"d_loss", "g_loss", "d_real", "d_fake"}
+
+
+def test_wgan_clips_critic_weights_after_each_update():
+    g, d = linear_nets()
+    gan = ts.WGAN(g, d, latent_dim=LATENT, clip_value=0.01, n_critic=2)
+    gan.compile(d_optimizer=keras.optimizers.SGD(1.0), g_optimizer=keras.optimizers.SGD(0.1))
+    gan.train_step(tf.constant(np.random.RandomState(2).uniform(-1, 1, (BATCH, 2)), tf.float32))
+    weights = np.concatenate([w.numpy().ravel() for w in d.weights])
+    assert np.max(np.abs(weights)) <= 0.01 + 1e-7
+    assert np.sum(np.isclose(np.abs(weights), 0.01)) >= 1  # the large SGD step really hit the bound
+    assert int(gan.d_optimizer.iterations.numpy()) == 2 and int(gan.g_optimizer.iterations.numpy()) == 1
+
+
+@pytest.mark.parametrize("cls", [ts.WGANGP, ts.DRAGAN])
+def test_penalised_families_are_finite_when_real_equals_fake(cls):
+    """Real data equal to G(z) and a constant critic make the penalty's gradient norm exactly 0."""
+    keras.utils.set_random_seed(3)
+    g = keras.Sequential([keras.Input((LATENT,)), keras.layers.Dense(2, kernel_initializer="zeros",
+                                                                      bias_initializer="zeros")])
+    d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    gan = cls(g, d, latent_dim=LATENT, n_critic=1)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+    logs = gan.train_step(tf.zeros((BATCH, 2)))
+    penalty = logs["gradient_penalty" if cls is ts.WGANGP else "dragan_penalty"]
+    np.testing.assert_allclose(float(penalty), 10.0, rtol=1e-6)  # λ·(0 − 1)²
+    for v in d.weights + g.weights:
+        assert np.all(np.isfinite(v.numpy()))
+    assert all(np.isfinite(float(v)) for v in logs.values())
+
+
+def test_gradient_penalty_value_matches_hand_computation():
+    """For a linear critic the gradient at any point is its kernel: penalty = λ(‖w‖ − 1)²."""
+    g, d = linear_nets()
+    gan = ts.WGANGP(g, d, latent_dim=LATENT, n_critic=1, penalty_weight=10.0)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0))
+    logs = gan.train_step(tf.constant(np.random.RandomState(4).uniform(-1, 1, (BATCH, 2)), tf.float32))
+    w = d.weights[0].numpy().astype(np.float64)
+    np.testing.assert_allclose(float(logs["gradient_penalty"]), 10 * (np.linalg.norm(w) - 1) ** 2, rtol=1e-5)
+
+
+def test_lsgan_fake_target_schedule():
+    ramp = ts.schedules.LinearRamp(0.0, 0.5, begin_step=10, end_step=20)
+    np.testing.assert_allclose([float(ramp(s)) for s in (0, 10, 15, 20, 100)], [0, 0, 0.25, 0.5, 0.5])
+    g, d = linear_nets()
+    gan = ts.LSGAN(g, d, latent_dim=LATENT, fake_target=ramp)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0))
+    gan.d_optimizer.iterations.assign(15)
+    logs = gan.train_step(tf.zeros((BATCH, 2)))
+    np.testing.assert_allclose(float(logs["fake_target"]), 0.25)
+    with pytest.raises(ValueError, match="begin_step"):
+        ts.schedules.LinearRamp(0.0, 1.0, begin_step=5, end_step=5)
+
+
+def test_label_noise_swaps_targets_at_the_requested_rate():
+    g, d = linear_nets()
+    gan = ts.MinimaxGAN(g, d, latent_dim=LATENT, real_label=0.9, label_noise=0.25)
+    u = tf.constant(np.linspace(0, 1, 1000, endpoint=False), tf.float32)
+    real_t, fake_t = (t.numpy() for t in gan.discriminator_targets(u))
+    assert np.sum(real_t == 0.0) == 250 and np.all(fake_t[real_t == 0.0] == np.float32(0.9))
+    assert np.all(real_t[250:] == np.float32(0.9)) and np.all(fake_t[250:] == 0.0)

@@ -1,0 +1,96 @@
+"""Helpers that make per-step state and randomness identical on one device and on N replicas."""
+import keras
+import tensorflow as tf
+
+from tfgan_stable.sampling import as_seed, latent_normal
+
+
+def update_variables(variables, update_fn):
+    """Assigns `update_fn(v)` to every variable, the same way on every replica.
+
+    Runs the assignment in cross-replica context (`merge_call` + `extended.update`), the way optimizers
+    apply gradients, so it is legal for mirrored variables and identical on all devices. Call it from
+    the replica function of a train step (not inside a nested `tf.function`) or outside any strategy.
+
+    Args:
+      variables: Keras or TF variables.
+      update_fn: maps the per-device `tf.Variable` to its new value.
+    """
+    variables = [v.value if isinstance(v, keras.Variable) else v for v in variables]
+    if not variables:
+        return
+
+    def merge_fn(strategy, *tf_variables):
+        for var in tf_variables:
+            strategy.extended.update(var, lambda v: v.assign(update_fn(v)), group=False)
+
+    tf.__internal__.distribute.interim.maybe_merge_call(merge_fn, tf.distribute.get_strategy(), *variables)
+
+
+class StepNoise:
+    """Randomness for one step that does not depend on how the global batch is split over replicas.
+
+    Each draw makes the values for the whole global batch from a stateless seed and keeps this replica's
+    rows, so one device and N replicas see the same numbers for the same example. Draws are made in the
+    replica function, outside any XLA-compiled part (their shapes depend on the runtime batch size).
+
+    Args:
+      seed: shape-[2] stateless seed for this step and purpose.
+      local_batch: this replica's batch size (scalar int32 tensor).
+      global_batch: the sum of all replicas' batch sizes.
+      offset: index of this replica's first example in the global batch.
+    """
+
+    def __init__(self, seed, local_batch, global_batch, offset):
+        self.seed = as_seed(seed)
+        self.local_batch = local_batch
+        self.global_batch = global_batch
+        self.offset = offset
+        self._draws = 0
+
+    @classmethod
+    def for_replica(cls, seed, local_batch):
+        """Builds the noise source of this replica from its batch size (all-gathers the replica sizes)."""
+        local_batch = tf.cast(local_batch, tf.int32)
+        ctx = tf.distribute.get_replica_context()
+        if ctx is None or ctx.num_replicas_in_sync == 1:
+            return cls(seed, local_batch, local_batch, tf.constant(0, tf.int32))
+        sizes = ctx.all_gather(tf.reshape(local_batch, [1]), axis=0)
+        rid = tf.cast(ctx.replica_id_in_sync_group, tf.int32)
+        offset = tf.reduce_sum(sizes[:rid])
+        return cls(seed, local_batch, tf.reduce_sum(sizes), offset)
+
+    def _next_seed(self):
+        self._draws += 1
+        return tf.random.experimental.stateless_fold_in(self.seed, tf.constant(self._draws, tf.int64))
+
+    def _full_shape(self, shape):
+        dims = [int(d) for d in shape]
+        return tf.concat([[self.global_batch], tf.constant(dims, tf.int32, [len(dims)])], 0)
+
+    def _slice(self, full):
+        return full[self.offset:self.offset + self.local_batch]
+
+    def normal(self, shape=()):
+        """Standard-normal values of shape [local_batch, *shape]."""
+        full_shape = self._full_shape(shape)
+        return self._slice(tf.random.stateless_normal(full_shape, seed=self._next_seed()))
+
+    def uniform(self, shape=()):
+        """U[0, 1) values of shape [local_batch, *shape]."""
+        full_shape = self._full_shape(shape)
+        return self._slice(tf.random.stateless_uniform(full_shape, seed=self._next_seed()))
+
+    def latent(self, latent_dim):
+        """z ~ N(0, I) of shape [local_batch, latent_dim], drawn like `GAN.generate` draws it."""
+        return self._slice(latent_normal(self.global_batch, latent_dim, self._next_seed()))
+
+    def global_mean(self, values):
+        """Mean of `values` (shape [local_batch, ...]) over every element of the GLOBAL batch."""
+        values = tf.convert_to_tensor(values)
+        total = tf.reduce_sum(values)
+        count = tf.cast(tf.size(values), values.dtype)
+        ctx = tf.distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            total, count = ctx.all_reduce(tf.distribute.ReduceOp.SUM, [total, count])
+        return total / count

@@ -1,0 +1,366 @@
+"""The GAN base model: the training-step skeleton that every loss family shares."""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan_stable import sampling
+from tfgan_stable.distribute import StepNoise
+from tfgan_stable.techniques.base import Technique
+
+# Independent random streams of one step; each is folded into the model's seed with the step counter.
+_STREAM_D, _STREAM_G = 1, 2
+
+
+def _check_model(model, name):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`{name}` must be a keras.Model, got {type(model).__name__}")
+    if not model.built or not model.inputs:
+        raise ValueError(f"`{name}` must be a built model with known inputs (e.g. a functional keras.Model)")
+
+
+class GAN(keras.Model):
+    """Base class of all GAN families: owns the step order, randomness, loss reduction and distribution.
+
+    One `train_step` makes `n_critic` discriminator updates, then one generator update. Each side's loss
+    is the family's per-example loss plus the techniques' terms, reduced ONCE over the global batch with
+    `tf.nn.compute_average_loss` (scalar regularisers with `tf.nn.scale_regularization_loss`), so a step
+    on N replicas equals the step on one device with the same global batch. All randomness (z and any
+    technique's noise) is drawn for the whole global batch from a stateless seed made of (`seed`, stream,
+    optimizer step), and each replica keeps its own rows: replicas get different z, and the run is
+    reproducible. The same real batch is used by all `n_critic` discriminator updates, each with fresh z.
+
+    With `compile(jit_compile=True)` each side's loss-and-gradient computation is compiled with XLA
+    (`tf.function(jit_compile=True)`), while the optimizer update runs outside it: that is what works under
+    `MirroredStrategy`, where Keras' own `jit_compile` fails.
+
+    Subclasses (one per loss family) implement `discriminator_loss` and `generator_loss`, returning
+    per-example losses (see `tfgan_stable.losses`).
+
+    Args:
+      generator: a built `keras.Model` mapping z of shape [batch, latent_dim] to samples in [-1, 1].
+      discriminator: a built `keras.Model` mapping samples to logits of shape [batch] or [batch, 1].
+      latent_dim: size of z; must match the generator's input.
+      n_critic: discriminator updates per generator update.
+      techniques: a list of `tfgan_stable.techniques.Technique`.
+      seed: integer seed of all the model's randomness.
+
+    Example:
+      ```python
+      gan = tfgan_stable.NonSaturatingGAN(generator, discriminator, latent_dim=64)
+      gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.5), g_optimizer=keras.optimizers.Adam(2e-4, 0.5))
+      gan.fit(dataset, epochs=10)
+      ```
+    """
+
+    #: Names of the metrics this family logs besides d_loss and g_loss.
+    family_metrics = ("d_real", "d_fake")
+    #: Whether `generator_loss` needs D's output on real data (relativistic losses).
+    generator_uses_real = False
+
+    def __init__(self, generator, discriminator, latent_dim, n_critic=1, techniques=(), seed=0, **kwargs):
+        super().__init__(**kwargs)
+        _check_model(generator, "generator")
+        _check_model(discriminator, "discriminator")
+        if not isinstance(latent_dim, (int, np.integer)) or latent_dim <= 0:
+            raise ValueError(f"`latent_dim` must be a positive integer, got {latent_dim!r}")
+        g_in = tuple(generator.inputs[0].shape)
+        if len(g_in) != 2 or g_in[-1] != latent_dim:
+            raise ValueError(f"`latent_dim`={latent_dim} does not match the generator's input shape "
+                             f"{tuple(g_in)}: expected (None, {latent_dim})")
+        g_out, d_in = tuple(generator.outputs[0].shape), tuple(discriminator.inputs[0].shape)
+        if len(g_out) != len(d_in) or any(a is not None and b is not None and a != b
+                                          for a, b in zip(g_out[1:], d_in[1:])):
+            raise ValueError(f"the generator's output shape {tuple(g_out)} does not match the "
+                             f"discriminator's input shape {tuple(d_in)}")
+        if not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
+            raise ValueError(f"`n_critic` must be an integer >= 1, got {n_critic!r}")
+        techniques = list(techniques)
+        self.user_techniques = list(techniques)
+        techniques = self.builtin_techniques() + techniques
+        for t in techniques:
+            if not isinstance(t, Technique):
+                raise TypeError(f"`techniques` must hold tfgan_stable.techniques.Technique objects, got "
+                                f"{type(t).__name__}")
+        if not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"`seed` must be an integer, got {seed!r}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim)
+        self.n_critic = int(n_critic)
+        self.techniques = techniques
+        self.seed = int(seed)
+        names = ["d_loss", "g_loss", *self.family_metrics]
+        names += [t.name for t in techniques if t.name not in names]
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        self._data_checked = False
+        self.built = True
+
+    # ------------------------------------------------------------------ family interface
+    def builtin_techniques(self):
+        """Techniques that are part of the family itself (e.g. WGAN-GP's penalty); they run first."""
+        return []
+
+    def discriminator_loss(self, real_logits, fake_logits, step, noise):
+        """Per-example discriminator loss of the family, shape [batch]."""
+        raise NotImplementedError
+
+    def generator_loss(self, fake_logits, real_logits, step):
+        """Per-example generator loss of the family, shape [batch]."""
+        raise NotImplementedError
+
+    def discriminator_noise(self, noise, real):
+        """Randomness the family's discriminator loss needs (e.g. noisy labels), drawn from a `StepNoise`."""
+        return None
+
+    def discriminator_metrics(self, real_logits, fake_logits, step):
+        """Per-replica scalars logged after a discriminator update (names in `family_metrics`)."""
+        return {"d_real": tf.reduce_mean(real_logits), "d_fake": tf.reduce_mean(fake_logits)}
+
+    def after_discriminator_step(self):
+        """Family-specific update after each discriminator step (e.g. WGAN's weight clipping)."""
+
+    # ------------------------------------------------------------------ Keras API
+    def compile(self, d_optimizer=None, g_optimizer=None, jit_compile=False, **kwargs):
+        """Configures training.
+
+        Args:
+          d_optimizer: `keras.optimizers.Optimizer` for the discriminator.
+          g_optimizer: `keras.optimizers.Optimizer` for the generator (a different learning rate gives TTUR).
+          jit_compile: compile each side's loss-and-gradient computation with XLA.
+          **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
+        """
+        for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
+            if opt is None:
+                raise ValueError(f"`{name}` is required, e.g. keras.optimizers.Adam(2e-4, beta_1=0.5)")
+            if not isinstance(opt, keras.optimizers.Optimizer):
+                raise TypeError(f"`{name}` must be a keras.optimizers.Optimizer, got {type(opt).__name__}")
+        if d_optimizer is g_optimizer:
+            raise ValueError("`d_optimizer` and `g_optimizer` must be two distinct optimizer objects")
+        for key in ("optimizer", "loss"):
+            if kwargs.get(key) is not None:
+                raise ValueError(f"`{key}` is not used by a GAN: pass d_optimizer and g_optimizer; the loss is "
+                                 f"the family's ({type(self).__name__})")
+        kwargs.pop("optimizer", None)
+        super().compile(optimizer=g_optimizer, jit_compile=False, **kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.jit = bool(jit_compile)
+        if self.jit and self.distribute_strategy.num_replicas_in_sync > 1:
+            synced = [l.name for m in (self.generator, self.discriminator) for l in m._flatten_layers()
+                      if getattr(l, "synchronized", False)]
+            if synced:
+                raise ValueError(f"`jit_compile=True` under a multi-replica strategy cannot run synchronized "
+                                 f"batch normalization (layers {synced}): its cross-replica all-reduce cannot "
+                                 f"be compiled into the XLA step. Use jit_compile=False, or per-replica "
+                                 f"BatchNormalization(synchronized=False)")
+        # Under a strategy the optimizer slots must be created here, inside strategy.scope().
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+        wrap = (lambda f: tf.function(f, jit_compile=True)) if self.jit else (lambda f: f)
+        self._d_grads = wrap(self._discriminator_gradients)
+        self._g_grads = wrap(self._generator_gradients)
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        return {"d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+                "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+                "jit_compile": self.jit}
+
+    def compile_from_config(self, config):
+        self.compile(d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+                     g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+                     jit_compile=config["jit_compile"])
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def call(self, z, training=False):
+        """Generates samples from latent vectors z: G(z)."""
+        return self.generator(z, training=training)
+
+    def discriminate(self, samples, labels=None, training=False):
+        """D's logits for `samples`, flattened to shape [batch] (labels are for conditional families)."""
+        return tf.reshape(self.discriminator(samples, training=training), [-1])
+
+    # ------------------------------------------------------------------ training
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking the first batch (rank, shape, dtype, value range)."""
+        self._check_training_data(x)
+        return super().fit(x, *args, **kwargs)
+
+    def _check_training_data(self, x):
+        if self._data_checked or x is None:
+            return
+        if isinstance(x, tf.data.Dataset):
+            first = next(iter(x.take(1)))
+        elif isinstance(x, (np.ndarray, tf.Tensor)):
+            first = x[:64]
+        else:  # generators, PyDatasets, distributed datasets: checked at trace time only
+            return
+        images = first[0] if isinstance(first, (tuple, list)) else first
+        self._check_images(images)
+        values = np.asarray(images)
+        lo, hi = float(values.min()), float(values.max())
+        if lo < -1.0 - 1e-3 or hi > 1.0 + 1e-3:
+            raise ValueError(f"training images must be scaled to [-1, 1] (the generator's range), but the "
+                             f"first batch spans [{lo:g}, {hi:g}]; for uint8 pixels use x / 127.5 - 1")
+        self._data_checked = True
+
+    def _check_images(self, images):
+        expected = tuple(self.generator.outputs[0].shape)
+        shape = tuple(images.shape)
+        if not tf.as_dtype(images.dtype).is_floating:
+            raise ValueError(f"training images must be floating point in [-1, 1], got dtype "
+                             f"{tf.as_dtype(images.dtype).name}; for uint8 pixels use tf.cast(x, tf.float32) / 127.5 - 1")
+        if len(shape) != len(expected) or any(
+                a is not None and b is not None and a != b for a, b in zip(shape[1:], expected[1:])):
+            raise ValueError(f"training batch has shape {tuple(shape)} but the generator produces "
+                             f"{tuple(expected)}: the data must have the generator's sample shape")
+
+    def _unpack(self, data):
+        if isinstance(data, (tuple, list)):
+            if len(data) > 2:
+                raise ValueError(f"a training batch is `images` or `(images, labels)`, got {len(data)} parts")
+            images = data[0]
+            labels = data[1] if len(data) == 2 else None
+        else:
+            images, labels = data, None
+        images = tf.convert_to_tensor(images)
+        self._check_images(images)
+        return tf.cast(images, self.compute_dtype), labels
+
+    def _step_seed(self, stream, step):
+        seed = tf.random.experimental.stateless_fold_in(tf.constant([self.seed, 0], tf.int64), stream)
+        return tf.random.experimental.stateless_fold_in(seed, tf.cast(step, tf.int64))
+
+    def _draw(self, stream, step, real, owners):
+        noise = StepNoise.for_replica(self._step_seed(stream, step), tf.shape(real)[0])
+        z = noise.latent(self.latent_dim)
+        extra = [owner(noise, real) for owner in owners]
+        return z, extra, noise.global_batch
+
+    @staticmethod
+    def _total_loss(per_example, terms, global_batch, model):
+        loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+        for term in terms:
+            if term.shape.rank == 0:
+                loss += tf.nn.scale_regularization_loss(term)
+            else:
+                loss += tf.nn.compute_average_loss(term, global_batch_size=global_batch)
+        if model.losses:
+            loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+        return loss
+
+    def _discriminator_gradients(self, real, labels, z, noise, global_batch, step):
+        family_noise, technique_noise = noise[0], noise[1:]
+        fake = tf.stop_gradient(self.generator(z, training=True))
+        variables = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminate(real, labels, training=True)
+            fake_logits = self.discriminate(fake, labels, training=True)
+            per_example = self.discriminator_loss(real_logits, fake_logits, step, family_noise)
+            terms, logs = [], {}
+            for t, t_noise in zip(self.techniques, technique_noise):
+                term = t.discriminator_penalty(self, real, fake, labels, t_noise)
+                if term is not None:
+                    terms.append(term)
+                    logs[t.name] = tf.reduce_mean(term)
+            loss = self._total_loss(per_example, terms, global_batch, self.discriminator)
+        grads = tape.gradient(loss, variables)
+        logs["d_loss"] = tf.reduce_mean(per_example) + sum(logs.values())
+        logs.update(self.discriminator_metrics(real_logits, fake_logits, step))
+        return grads, logs
+
+    def _generator_gradients(self, real, labels, z, noise, global_batch, step):
+        variables = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self.generator(z, training=True)
+            fake_logits = self.discriminate(fake, labels, training=True)
+            real_logits = self.discriminate(real, labels, training=True) if self.generator_uses_real else None
+            per_example = self.generator_loss(fake_logits, real_logits, step)
+            terms, logs = [], {}
+            for t, t_noise in zip(self.techniques, noise):
+                term = t.generator_penalty(self, real, fake, labels, t_noise)
+                if term is not None:
+                    terms.append(term)
+                    logs[t.name] = tf.reduce_mean(term)
+            loss = self._total_loss(per_example, terms, global_batch, self.generator)
+        grads = tape.gradient(loss, variables)
+        logs["g_loss"] = tf.reduce_mean(per_example) + sum(logs.values())
+        return grads, logs
+
+    def train_step(self, data):
+        real, labels = self._unpack(data)
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+        d_owners = [self.discriminator_noise] + [t.discriminator_noise for t in self.techniques]
+        for _ in range(self.n_critic):
+            step = tf.convert_to_tensor(self.d_optimizer.iterations)
+            z, noise, global_batch = self._draw(_STREAM_D, step, real, d_owners)
+            grads, d_logs = self._d_grads(real, labels, z, noise, global_batch, step)
+            self.d_optimizer.apply_gradients(zip(grads, d_vars))
+            self.after_discriminator_step()
+            for t in self.techniques:
+                t.after_discriminator_step(self)
+        step = tf.convert_to_tensor(self.g_optimizer.iterations)
+        z, noise, global_batch = self._draw(_STREAM_G, step, real, [t.generator_noise for t in self.techniques])
+        grads, g_logs = self._g_grads(real, labels, z, noise, global_batch, step)
+        self.g_optimizer.apply_gradients(zip(grads, g_vars))
+        for t in self.techniques:
+            t.after_generator_step(self)
+        for name, value in {**d_logs, **g_logs}.items():
+            self._trackers[name].update_state(value)
+        return {name: m.result() for name, m in self._trackers.items()}
+
+    # ------------------------------------------------------------------ sampling and export
+    def generate(self, num=None, z=None, seed=0, truncation=None, batch_size=256):
+        """Generates samples G(z) in inference mode.
+
+        Args:
+          num: number of samples to draw (z ~ N(0, I) from `seed`); or give `z` instead.
+          z: latent vectors [n, latent_dim].
+          seed: integer seed for z; the same seed gives the same z as the exported `sample` signature.
+          truncation: optional threshold of the truncation trick (see `sampling.latent_normal`).
+          batch_size: samples per generator call.
+
+        Returns:
+          A tensor of samples.
+        """
+        if (num is None) == (z is None):
+            raise ValueError("give exactly one of `num` (number of samples) and `z` (latent vectors)")
+        if z is None:
+            if not isinstance(num, (int, np.integer)) or num <= 0:
+                raise ValueError(f"`num` must be a positive integer, got {num!r}")
+            z = sampling.latent_normal(num, self.latent_dim, seed, truncation)
+        z = tf.convert_to_tensor(z, tf.float32)
+        if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"`z` must have shape [n, {self.latent_dim}] (latent_dim), got {tuple(z.shape)}")
+        parts = [self.generator(z[i:i + batch_size], training=False) for i in range(0, z.shape[0], batch_size)]
+        return tf.concat(parts, axis=0)
+
+    def export_generator(self, path):
+        """Writes the generator as a SavedModel for TF Serving; see `tfgan_stable.export.export_generator`."""
+        from tfgan_stable.export import export_generator
+        return export_generator(self.generator, path, latent_dim=self.latent_dim)
+
+    # ------------------------------------------------------------------ serialisation
+    def get_config(self):
+        return {
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "n_critic": self.n_critic,
+            "techniques": [keras.saving.serialize_keras_object(t) for t in self.user_techniques],
+            "seed": self.seed,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        config["techniques"] = [keras.saving.deserialize_keras_object(t) for t in config.get("techniques", [])]
+        return cls(**config)

@@ -1,0 +1,86 @@
+"""Gradient penalties on the discriminator."""
+import keras
+import tensorflow as tf
+
+from tfgan_stable.losses import gradient_norm_penalty
+from tfgan_stable.techniques.base import Technique
+
+
+def _check_weight(weight, name):
+    if not isinstance(weight, (int, float)) or weight < 0:
+        raise ValueError(f"`{name}` must be a non-negative number, got {weight!r}")
+    return float(weight)
+
+
+def _penalty_at(gan, points, labels, weight, target):
+    with tf.GradientTape() as tape:
+        tape.watch(points)
+        outputs = gan.discriminate(points, labels, training=True)
+    gradients = tape.gradient(outputs, points)
+    return weight * gradient_norm_penalty(gradients, target=target)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_stable")
+class GradientPenalty(Technique):
+    """WGAN-GP gradient penalty (Gulrajani et al. 2017).
+
+    λ·(‖∇D(x̂)‖₂ − 1)² at x̂ = ε·x + (1 − ε)·G(z), with ε ~ U[0, 1] drawn per example, added to the
+    discriminator loss of every example. Finite at a zero gradient (see `losses.gradient_norm_penalty`).
+
+    Args:
+      weight: λ (10 in the paper).
+      target: the gradient norm the penalty pulls towards (1 in the paper).
+    """
+
+    name = "gradient_penalty"
+
+    def __init__(self, weight=10.0, target=1.0):
+        self.weight = _check_weight(weight, "weight")
+        self.target = float(target)
+
+    def discriminator_noise(self, noise, real):
+        return noise.uniform([1] * (real.shape.rank - 1))
+
+    def discriminator_penalty(self, gan, real, fake, labels, noise):
+        epsilon = tf.cast(noise, real.dtype)
+        points = epsilon * real + (1.0 - epsilon) * fake
+        return _penalty_at(gan, points, labels, self.weight, self.target)
+
+    def get_config(self):
+        return {"weight": self.weight, "target": self.target}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_stable")
+class DRAGANPenalty(Technique):
+    """DRAGAN penalty around perturbed real data (Kodali et al. 2017, "On convergence and stability of GANs").
+
+    λ·(‖∇D(x̂)‖₂ − k)² at x̂ = x + α·δ, where δ = c·std(x)·u with u ~ U[0, 1] element-wise, α ~ U[0, 1] per
+    example, and std(x) the standard deviation of the whole (global) real batch. The paper's defaults are
+    λ = 10, k = 1, c = 0.5.
+
+    Args:
+      weight: λ.
+      target: k.
+      scale: c, the perturbation size in units of the data's standard deviation.
+    """
+
+    name = "dragan_penalty"
+
+    def __init__(self, weight=10.0, target=1.0, scale=0.5):
+        self.weight = _check_weight(weight, "weight")
+        self.target = float(target)
+        self.scale = _check_weight(scale, "scale")
+
+    def discriminator_noise(self, noise, real):
+        mean = noise.global_mean(real)
+        std = tf.sqrt(tf.maximum(noise.global_mean(tf.square(real)) - tf.square(mean), 0.0))
+        return {"u": noise.uniform(real.shape[1:]), "alpha": noise.uniform([1] * (real.shape.rank - 1)),
+                "std": std}
+
+    def discriminator_penalty(self, gan, real, fake, labels, noise):
+        delta = self.scale * noise["std"] * noise["u"]
+        points = real + noise["alpha"] * delta
+        return _penalty_at(gan, points, labels, self.weight, self.target)
+
+    def get_config(self):
+        return {"weight": self.weight, "target": self.target, "scale": self.scale}
