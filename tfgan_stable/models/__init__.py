@@ -4,4 +4,17 @@ from tfgan_stable.models.cross_entropy import DRAGAN, MinimaxGAN, NonSaturatingG
 from tfgan_stable.models.least_squares import LSGAN
 from tfgan_stable.models.wasserstein import WGAN, WGANGP, HingeGAN
 
-__all__ = ["GAN", "MinimaxGAN", "NonSaturatingGAN", "DRAGAN", "LSGAN", "WGAN", "WGANGP", "HingeGAN"]
+#: Short names of the loss families, as used by the example scripts and benchmarks.
+FAMILIES = {"minimax": MinimaxGAN, "ns": NonSaturatingGAN, "lsgan": LSGAN, "wgan": WGAN, "wgan_gp": WGANGP,
+            "dragan": DRAGAN, "hinge": HingeGAN}
+
+
+def get_family(name):
+    """The GAN class for a short family name (see `FAMILIES`)."""
+    if name not in FAMILIES:
+        raise ValueError(f"unknown GAN family {name!r}; expected one of {sorted(FAMILIES)}")
+    return FAMILIES[name]
+
+
+__all__ = ["GAN", "MinimaxGAN", "NonSaturatingGAN", "DRAGAN", "LSGAN", "WGAN", "WGANGP", "HingeGAN",
+           "FAMILIES", "get_family"]
