@@ -12,7 +12,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["tfgan_stable", "tfgan_stable.*"]),
-    package_data={"tfgan_stable": ["metrics/weights/*", "data/checksums/*"]},
+    package_data={"tfgan_stable": ["metrics/weights/*", "data/checksums.tsv"]},
     install_requires=[
         # The CPU-only wheel (~250 MB) instead of `tensorflow` (~570 MB, CUDA
         # libraries included): CI and the reference machines have no GPU.

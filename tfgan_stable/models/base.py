@@ -186,7 +186,7 @@ class GAN(keras.Model):
 
     # ------------------------------------------------------------------ training
     def fit(self, x=None, *args, **kwargs):
-        """`keras.Model.fit`, after checking the first batch (rank, shape, dtype, value range)."""
+        """`keras.Model.fit`, after checking the first batch (rank, shape, dtype; images must lie in [-1, 1])."""
         self._check_training_data(x)
         return super().fit(x, *args, **kwargs)
 
@@ -203,7 +203,7 @@ class GAN(keras.Model):
         self._check_images(images)
         values = np.asarray(images)
         lo, hi = float(values.min()), float(values.max())
-        if lo < -1.0 - 1e-3 or hi > 1.0 + 1e-3:
+        if values.ndim == 4 and (lo < -1.0 - 1e-3 or hi > 1.0 + 1e-3):  # images; 2-D toy points are unbounded
             raise ValueError(f"training images must be scaled to [-1, 1] (the generator's range), but the "
                              f"first batch spans [{lo:g}, {hi:g}]; for uint8 pixels use x / 127.5 - 1")
         self._data_checked = True

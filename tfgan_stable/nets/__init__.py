@@ -1,1 +1,6 @@
-"""tfgan_stable.nets"""
+"""Ready-made generator and discriminator builders (functional `keras.Model`s).
+
+MLPs for the 2-D toy mixtures (PacGAN's nets) and DCGAN convnets for 28x28, 32x32 and 64x64 images.
+"""
+from tfgan_stable.nets.dcgan import SUPPORTED_SIZES, dcgan_discriminator, dcgan_generator
+from tfgan_stable.nets.mlp import mlp_discriminator, mlp_generator

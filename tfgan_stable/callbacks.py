@@ -1,0 +1,91 @@
+"""Keras callbacks for GAN training."""
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+from tfgan_stable import sampling
+from tfgan_stable.images import sample_picture, save_png
+
+
+class ImageGrid(keras.callbacks.Callback):
+    """Saves a grid of samples from a fixed set of latent vectors at the end of every n-th epoch.
+
+    The latent vectors z are drawn at the start of training from N(0, I) with `seed` (the same z as
+    `model.generate(num=num_images, seed=seed)`), so successive grids show how the same samples evolve.
+    After epoch e (counted from 1, as Keras prints it) it writes `directory/epoch_{e:04d}.png`, and, with
+    `tensorboard_dir`, an image summary "samples" at step e.
+
+    The model must have a `latent_dim` attribute and a `generate(z=...)` method returning images in
+    [-1, 1] (as the tfgan_stable GAN models do); 2-D samples (the toy distributions) are drawn as a
+    scatter plot instead of a grid.
+
+    Args:
+      directory: folder for the PNG files (created if missing).
+      num_images: number of samples in the grid.
+      seed: seed of the fixed latent vectors.
+      every_n_epochs: write after epochs n, 2n, 3n, ...
+      tensorboard_dir: optional folder for a TensorBoard event file.
+
+    Example:
+      gan.fit(dataset, epochs=10, callbacks=[tfgan_stable.callbacks.ImageGrid("samples/")])
+    """
+
+    def __init__(self, directory, num_images=64, seed=0, every_n_epochs=1, tensorboard_dir=None):
+        super().__init__()
+        if not isinstance(directory, (str, os.PathLike)):
+            raise ValueError(f"`directory` must be a path, got {directory!r}")
+        if tensorboard_dir is not None and not isinstance(tensorboard_dir, (str, os.PathLike)):
+            raise ValueError(f"`tensorboard_dir` must be a path or None, got {tensorboard_dir!r}")
+        for argument, value in (("num_images", num_images), ("every_n_epochs", every_n_epochs)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"`{argument}` must be a positive integer, got {value!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValueError(f"`seed` must be an integer, got {seed!r}")
+        self.directory = os.fspath(directory)
+        self.num_images = int(num_images)
+        self.seed = int(seed)
+        self.every_n_epochs = int(every_n_epochs)
+        self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
+        self.fixed_z = None
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        latent_dim = getattr(self.model, "latent_dim", None)
+        if not callable(getattr(self.model, "generate", None)) or latent_dim is None:
+            raise TypeError(f"ImageGrid needs a model with a `latent_dim` attribute and a `generate(z=...)` "
+                            f"method, got {type(self.model).__name__}")
+        self.fixed_z = sampling.latent_normal(self.num_images, int(latent_dim), self.seed)  # same z every run
+        os.makedirs(self.directory, exist_ok=True)
+        if self.tensorboard_dir is not None and self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = epoch + 1
+        if step % self.every_n_epochs:
+            return
+        samples = np.asarray(self.model.generate(z=self.fixed_z))
+        grid = save_png(sample_picture(samples), os.path.join(self.directory, f"epoch_{step:04d}.png"))
+        if self._writer is not None:
+            _write_image_summary(self._writer, "samples", grid, step)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def _write_image_summary(writer, tag, image, step):
+    """Writes one uint8 image [H, W, C] as a TensorBoard image summary.
+
+    This is the record `tf.summary.image` writes (a string tensor [width, height, png] tagged for the
+    "images" plugin), written with core TF alone because `tf.summary.image` needs the tensorboard package.
+    """
+    metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="images"))
+    height, width = image.shape[:2]
+    tensor = tf.stack([tf.as_string(width), tf.as_string(height), tf.io.encode_png(image)])
+    with writer.as_default():
+        tf.summary.write(tag, tensor, step=step, metadata=metadata)
+    writer.flush()
