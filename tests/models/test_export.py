@@ -1,10 +1,13 @@
 """Generator SavedModel: both signatures, reloaded in a fresh process where tfgan_stable cannot be imported."""
 import json
+import shutil
+import subprocess
 
 import keras
 import numpy as np
 
 import tfgan_stable as ts
+from tests.conftest import REPO
 from tests.subproc import run_python
 
 
@@ -55,6 +58,21 @@ print(json.dumps(out))
     assert result["default"] < 1e-5 and result["sample"] < 1e-5 and result["truncated"] < 1e-5
     assert result["sample_shape"] == [4, 2, 2, 3]
     assert result["inputs"] == ["batch_size", "seed", "truncation"]
+    cli = shutil.which("saved_model_cli")
+    assert cli, "saved_model_cli is installed with tensorflow"
+    listing = subprocess.run([cli, "show", "--dir", path, "--all"], capture_output=True, text=True, timeout=300)
+    assert listing.returncode == 0, listing.stderr[-2000:]
+    for name in ("serving_default", "sample", "sample_truncated"):
+        assert f"signature_def['{name}']" in listing.stdout
+
+
+def test_shipped_mnist_generator_serves_images():
+    import tensorflow as tf
+
+    model = tf.saved_model.load(str(REPO / "saved_models" / "mnist_dcgan" / "1"))
+    images = model.signatures["sample"](batch_size=tf.constant(3), seed=tf.constant(0, tf.int64))["images"].numpy()
+    assert images.shape == (3, 28, 28, 1)
+    assert images.min() >= -1.0 and images.max() <= 1.0 and images.std() > 0.05
 
 
 def test_truncated_latents_respect_the_threshold_and_follow_the_normal():
