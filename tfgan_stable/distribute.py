@@ -2,7 +2,7 @@
 import keras
 import tensorflow as tf
 
-from tfgan_stable.sampling import as_seed, latent_normal
+from tfgan_stable import sampling
 
 
 def update_variables(variables, update_fn):
@@ -42,7 +42,7 @@ class StepNoise:
     """
 
     def __init__(self, seed, local_batch, global_batch, offset):
-        self.seed = as_seed(seed)
+        self.seed = sampling.as_seed(seed)
         self.local_batch = local_batch
         self.global_batch = global_batch
         self.offset = offset
@@ -62,7 +62,7 @@ class StepNoise:
 
     def _next_seed(self):
         self._draws += 1
-        return tf.random.experimental.stateless_fold_in(self.seed, tf.constant(self._draws, tf.int64))
+        return sampling.fold_in(self.seed, self._draws)
 
     def _full_shape(self, shape):
         dims = [int(d) for d in shape]
@@ -74,16 +74,16 @@ class StepNoise:
     def normal(self, shape=()):
         """Standard-normal values of shape [local_batch, *shape]."""
         full_shape = self._full_shape(shape)
-        return self._slice(tf.random.stateless_normal(full_shape, seed=self._next_seed()))
+        return self._slice(sampling.normal(full_shape, self._next_seed()))
 
     def uniform(self, shape=()):
         """U[0, 1) values of shape [local_batch, *shape]."""
         full_shape = self._full_shape(shape)
-        return self._slice(tf.random.stateless_uniform(full_shape, seed=self._next_seed()))
+        return self._slice(sampling.uniform(full_shape, self._next_seed()))
 
     def latent(self, latent_dim):
         """z ~ N(0, I) of shape [local_batch, latent_dim], drawn like `GAN.generate` draws it."""
-        return self._slice(latent_normal(self.global_batch, latent_dim, self._next_seed()))
+        return self._slice(sampling.latent_normal(self.global_batch, latent_dim, self._next_seed()))
 
     def global_mean(self, values):
         """Mean of `values` (shape [local_batch, ...]) over every element of the GLOBAL batch."""

@@ -29,9 +29,9 @@ class GAN(keras.Model):
     optimizer step), and each replica keeps its own rows: replicas get different z, and the run is
     reproducible. The same real batch is used by all `n_critic` discriminator updates, each with fresh z.
 
-    With `compile(jit_compile=True)` each side's loss-and-gradient computation is compiled with XLA
-    (`tf.function(jit_compile=True)`), while the optimizer update runs outside it: that is what works under
-    `MirroredStrategy`, where Keras' own `jit_compile` fails.
+    With `compile(jit_compile=True)` on one replica the whole step is compiled with XLA. Under a
+    multi-replica strategy, where Keras' own whole-step `jit_compile` fails, each side's loss-and-gradient
+    computation is compiled (`tf.function(jit_compile=True)`) and the optimizer update runs outside it.
 
     Subclasses (one per loss family) implement `discriminator_loss` and `generator_loss`, returning
     per-example losses (see `tfgan_stable.losses`).
@@ -141,11 +141,9 @@ class GAN(keras.Model):
                 raise ValueError(f"`{key}` is not used by a GAN: pass d_optimizer and g_optimizer; the loss is "
                                  f"the family's ({type(self).__name__})")
         kwargs.pop("optimizer", None)
-        super().compile(optimizer=g_optimizer, jit_compile=False, **kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
         self.jit = bool(jit_compile)
-        if self.jit and self.distribute_strategy.num_replicas_in_sync > 1:
+        replicated = self.distribute_strategy.num_replicas_in_sync > 1
+        if self.jit and replicated:
             synced = [l.name for m in (self.generator, self.discriminator) for l in m._flatten_layers()
                       if getattr(l, "synchronized", False)]
             if synced:
@@ -153,10 +151,16 @@ class GAN(keras.Model):
                                  f"batch normalization (layers {synced}): its cross-replica all-reduce cannot "
                                  f"be compiled into the XLA step. Use jit_compile=False, or per-replica "
                                  f"BatchNormalization(synchronized=False)")
+        # One replica: XLA compiles the whole step, optimizer updates included (fewest kernel launches).
+        # Several replicas: Keras' whole-step XLA fails on the cross-replica update, so only each side's
+        # loss-and-gradient function is compiled and the optimizer update runs outside it.
+        super().compile(optimizer=g_optimizer, jit_compile=self.jit and not replicated, **kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
         # Under a strategy the optimizer slots must be created here, inside strategy.scope().
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
-        wrap = (lambda f: tf.function(f, jit_compile=True)) if self.jit else (lambda f: f)
+        wrap = (lambda f: tf.function(f, jit_compile=True)) if self.jit and replicated else (lambda f: f)
         self._d_grads = wrap(self._discriminator_gradients)
         self._g_grads = wrap(self._generator_gradients)
 
@@ -232,8 +236,7 @@ class GAN(keras.Model):
         return tf.cast(images, self.compute_dtype), labels
 
     def _step_seed(self, stream, step):
-        seed = tf.random.experimental.stateless_fold_in(tf.constant([self.seed, 0], tf.int64), stream)
-        return tf.random.experimental.stateless_fold_in(seed, tf.cast(step, tf.int64))
+        return sampling.fold_in(sampling.fold_in(self.seed, stream), step)
 
     def _draw(self, stream, step, real, owners):
         noise = StepNoise.for_replica(self._step_seed(stream, step), tf.shape(real)[0])
