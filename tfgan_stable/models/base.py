@@ -245,54 +245,49 @@ class GAN(keras.Model):
         return z, extra, noise.global_batch
 
     @staticmethod
-    def _total_loss(per_example, terms, global_batch, model):
+    def _reduce(name, per_example, terms, global_batch, model):
+        """Reduces one side's per-example loss and its techniques' terms once over the global batch.
+
+        Returns the loss to differentiate and the per-replica values to log (`name` is the total loss).
+        """
         loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
-        for term in terms:
+        logs = {}
+        for technique, term in terms:
+            if term is None:
+                continue
+            logs[technique.name] = tf.reduce_mean(term)
             if term.shape.rank == 0:
                 loss += tf.nn.scale_regularization_loss(term)
             else:
                 loss += tf.nn.compute_average_loss(term, global_batch_size=global_batch)
         if model.losses:
             loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
-        return loss
+        logs[name] = tf.reduce_mean(per_example) + sum(logs.values())
+        return loss, logs
 
     def _discriminator_gradients(self, real, labels, z, noise, global_batch, step):
         family_noise, technique_noise = noise[0], noise[1:]
         fake = tf.stop_gradient(self.generator(z, training=True))
-        variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             real_logits = self.discriminate(real, labels, training=True)
             fake_logits = self.discriminate(fake, labels, training=True)
             per_example = self.discriminator_loss(real_logits, fake_logits, step, family_noise)
-            terms, logs = [], {}
-            for t, t_noise in zip(self.techniques, technique_noise):
-                term = t.discriminator_penalty(self, real, fake, labels, t_noise)
-                if term is not None:
-                    terms.append(term)
-                    logs[t.name] = tf.reduce_mean(term)
-            loss = self._total_loss(per_example, terms, global_batch, self.discriminator)
-        grads = tape.gradient(loss, variables)
-        logs["d_loss"] = tf.reduce_mean(per_example) + sum(logs.values())
+            terms = [(t, t.discriminator_penalty(self, real, fake, labels, n))
+                     for t, n in zip(self.techniques, technique_noise)]
+            loss, logs = self._reduce("d_loss", per_example, terms, global_batch, self.discriminator)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
         logs.update(self.discriminator_metrics(real_logits, fake_logits, step))
         return grads, logs
 
     def _generator_gradients(self, real, labels, z, noise, global_batch, step):
-        variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
             fake_logits = self.discriminate(fake, labels, training=True)
             real_logits = self.discriminate(real, labels, training=True) if self.generator_uses_real else None
             per_example = self.generator_loss(fake_logits, real_logits, step)
-            terms, logs = [], {}
-            for t, t_noise in zip(self.techniques, noise):
-                term = t.generator_penalty(self, real, fake, labels, t_noise)
-                if term is not None:
-                    terms.append(term)
-                    logs[t.name] = tf.reduce_mean(term)
-            loss = self._total_loss(per_example, terms, global_batch, self.generator)
-        grads = tape.gradient(loss, variables)
-        logs["g_loss"] = tf.reduce_mean(per_example) + sum(logs.values())
-        return grads, logs
+            terms = [(t, t.generator_penalty(self, real, fake, labels, n)) for t, n in zip(self.techniques, noise)]
+            loss, logs = self._reduce("g_loss", per_example, terms, global_batch, self.generator)
+        return tape.gradient(loss, self.generator.trainable_variables), logs
 
     def train_step(self, data):
         real, labels = self._unpack(data)
