@@ -129,3 +129,19 @@ def test_label_noise_swaps_targets_at_the_requested_rate():
     real_t, fake_t = (t.numpy() for t in gan.discriminator_targets(u))
     assert np.sum(real_t == 0.0) == 250 and np.all(fake_t[real_t == 0.0] == np.float32(0.9))
     assert np.all(real_t[250:] == np.float32(0.9)) and np.all(fake_t[250:] == 0.0)
+
+
+def test_evaluate_and_validation_report_the_family_losses():
+    """A zero critic outputs 0 everywhere: LSGAN's losses are then ½(0 − 1)² + ½(0 − 0)² = ½ and ½(0 − 1)² = ½."""
+    keras.utils.set_random_seed(0)
+    g = keras.Sequential([keras.Input((LATENT,)), keras.layers.Dense(2)])
+    d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    gan = ts.LSGAN(g, d, latent_dim=LATENT)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0))
+    x = np.random.RandomState(0).uniform(-1, 1, (32, 2)).astype(np.float32)
+    result = gan.evaluate(x, batch_size=8, verbose=0, return_dict=True)
+    np.testing.assert_allclose([result["d_loss"], result["g_loss"], result["d_real"]], [0.5, 0.5, 0.0], atol=1e-7)
+    weights = [w.numpy().copy() for w in gan.weights]
+    history = gan.fit(x, batch_size=8, epochs=1, verbose=0, validation_data=(x,))
+    assert np.isclose(history.history["val_d_loss"][0], 0.5)
+    assert all(np.array_equal(a, b.numpy()) for a, b in zip(weights, gan.weights))  # lr 0: nothing moved

@@ -8,7 +8,7 @@ from tfgan_stable.distribute import StepNoise
 from tfgan_stable.techniques.base import Technique
 
 # Independent random streams of one step; each is folded into the model's seed with the step counter.
-_STREAM_D, _STREAM_G = 1, 2
+_STREAM_D, _STREAM_G, _STREAM_EVAL = 1, 2, 3
 
 
 def _check_model(model, name):
@@ -311,6 +311,26 @@ class GAN(keras.Model):
         for name, value in {**d_logs, **g_logs}.items():
             self._trackers[name].update_state(value)
         return {name: m.result() for name, m in self._trackers.items()}
+
+    def test_step(self, data):
+        """Both players' family losses on a batch in inference mode, without updates (`evaluate`, validation).
+
+        z comes from its own stream, so evaluating does not change the training noise. Technique terms
+        (penalties) are training-time regularisers and are not part of the evaluated losses.
+        """
+        real, labels = self._unpack(data)
+        step = tf.convert_to_tensor(self.g_optimizer.iterations)
+        z, (family_noise,), _ = self._draw(_STREAM_EVAL, step, real, [self.discriminator_noise])
+        fake = self.generator(z, training=False)
+        real_logits = self.discriminate(real, labels, training=False)
+        fake_logits = self.discriminate(fake, labels, training=False)
+        logs = {"d_loss": tf.reduce_mean(self.discriminator_loss(real_logits, fake_logits, step, family_noise)),
+                "g_loss": tf.reduce_mean(self.generator_loss(
+                    fake_logits, real_logits if self.generator_uses_real else None, step)),
+                **self.discriminator_metrics(real_logits, fake_logits, step)}
+        for name, value in logs.items():
+            self._trackers[name].update_state(value)
+        return {name: self._trackers[name].result() for name in logs}
 
     # ------------------------------------------------------------------ sampling and export
     def generate(self, num=None, z=None, seed=0, truncation=None, batch_size=256):
