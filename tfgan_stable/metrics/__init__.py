@@ -1,1 +1,8 @@
-"""tfgan_stable.metrics"""
+"""Evaluation: Fréchet and kernel distances of features, Inception Score, mode coverage."""
+from tfgan_stable.metrics.distances import (RunningStatistics, frechet_distance, frechet_distance_of,
+                                            kernel_inception_distance)
+from tfgan_stable.metrics.mode_coverage import mode_coverage
+from tfgan_stable.metrics.scores import inception_score
+
+__all__ = ["RunningStatistics", "frechet_distance", "frechet_distance_of", "kernel_inception_distance",
+           "inception_score", "mode_coverage"]
