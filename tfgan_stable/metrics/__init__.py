@@ -1,4 +1,5 @@
 """Evaluation: Fréchet and kernel distances of features, Inception Score, mode coverage, the MNIST classifier."""
+from tfgan_stable.metrics.callback import SampleMetrics, mnist_metrics, mode_metrics
 from tfgan_stable.metrics.classifier import classify, mnist_classifier, mnist_classifier_network
 from tfgan_stable.metrics.distances import (RunningStatistics, frechet_distance, frechet_distance_of,
                                             kernel_inception_distance)
@@ -6,4 +7,5 @@ from tfgan_stable.metrics.mode_coverage import mode_coverage
 from tfgan_stable.metrics.scores import inception_score
 
 __all__ = ["RunningStatistics", "frechet_distance", "frechet_distance_of", "kernel_inception_distance",
-           "inception_score", "mode_coverage", "mnist_classifier", "mnist_classifier_network", "classify"]
+           "inception_score", "mode_coverage", "mnist_classifier", "mnist_classifier_network", "classify", "SampleMetrics",
+           "mnist_metrics", "mode_metrics"]
