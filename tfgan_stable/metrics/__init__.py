@@ -3,9 +3,9 @@ from tfgan_stable.metrics.callback import SampleMetrics, mnist_metrics, mode_met
 from tfgan_stable.metrics.classifier import classify, mnist_classifier, mnist_classifier_network
 from tfgan_stable.metrics.distances import (RunningStatistics, frechet_distance, frechet_distance_of,
                                             kernel_inception_distance)
-from tfgan_stable.metrics.mode_coverage import mode_coverage
+from tfgan_stable.metrics.mode_coverage import mode_coverage, stacked_mnist_coverage
 from tfgan_stable.metrics.scores import inception_score
 
 __all__ = ["RunningStatistics", "frechet_distance", "frechet_distance_of", "kernel_inception_distance",
-           "inception_score", "mode_coverage", "mnist_classifier", "mnist_classifier_network", "classify", "SampleMetrics",
+           "inception_score", "mode_coverage", "stacked_mnist_coverage", "mnist_classifier", "mnist_classifier_network", "classify", "SampleMetrics",
            "mnist_metrics", "mode_metrics"]
