@@ -23,12 +23,13 @@ from absl import app, flags  # noqa: E402
 
 import keras  # noqa: E402
 import tfgan_stable as ts  # noqa: E402
+from _common import RESULTS, append_results  # noqa: E402
 
 flags.DEFINE_list("distributions", ["ring8", "grid25"], "toy mixtures")
 flags.DEFINE_list("families", sorted(ts.FAMILIES), "GAN families (short names)")
 flags.DEFINE_integer("seeds", 5, "seeds per configuration")
 flags.DEFINE_integer("steps", 20000, "generator steps per run")
-flags.DEFINE_string("results", os.path.join(os.path.dirname(__file__), "RESULTS.md"), "markdown file to append to")
+flags.DEFINE_string("results", RESULTS, "markdown file to append to")
 F = flags.FLAGS
 
 
@@ -57,12 +58,12 @@ def main(_):
             rows.append(f"| {distribution} | {family} | {modes:.1f}/{num_modes} | {quality:.1f}% | {kl:.3f} |")
             print(rows[-1], flush=True)
     minutes = (time.time() - start) / 60
-    table = "\n".join(["| mixture | family | modes | high quality | reverse KL |", "|---|---|---|---|---|", *rows])
     command = (f"python benchmarks/mode_coverage.py --distributions={','.join(F.distributions)} "
                f"--families={','.join(F.families)} --seeds={F.seeds} --steps={F.steps}")
-    with open(F.results, "a", encoding="utf-8") as f:
-        f.write(f"\n## Mode coverage (PacGAN protocol)\n\n`{command}`\n\nseeds 0..{F.seeds - 1}, {F.steps} steps, "
-                f"batch 100, Adam(1e-4, 0.5), XLA; wall time {minutes:.1f} min on 2 CPU cores.\n\n{table}\n")
+    note = (f"seeds 0..{F.seeds - 1}, {F.steps} steps, batch 100, Adam(1e-4, 0.5), XLA; wall time {minutes:.1f} min "
+            f"on 2 CPU cores.")
+    table = append_results("Mode coverage (PacGAN protocol)", command, note,
+                           "| mixture | family | modes | high quality | reverse KL |", rows, path=F.results)
     print(table)
     print(f"wall time {minutes:.1f} min")
 
