@@ -47,10 +47,3 @@ class Technique:
     def from_config(cls, config):
         return cls(**config)
 
-
-def serialize(technique):
-    return keras.saving.serialize_keras_object(technique)
-
-
-def deserialize(config):
-    return keras.saving.deserialize_keras_object(config)
