@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tfgan_stable
-from tfgan_stable.layers import (ConditionalBatchNormalization, MinibatchDiscrimination, MinibatchStdDev,
+from tfgan_stable.layers import (ConditionalBatchNormalization, MinibatchDiscrimination, MinibatchStdDev, Pack,
                                  PixelNormalization, SelfAttention, SpectralNormalization,
                                  VirtualBatchNormalization, set_reference_batch)
 from tests.subproc import run_python
@@ -35,7 +35,7 @@ def _conditional_generator():
 
 def _discriminator():
     x = keras.Input((8, 8, 1))
-    h = SpectralNormalization(keras.layers.Conv2D(4, 3, strides=2, padding="same"), name="sn_conv")(x)
+    h = SpectralNormalization(keras.layers.Conv2D(4, 3, strides=2, padding="same"), name="sn_conv")(Pack(2)(x))
     h = MinibatchStdDev(group_size=2)(keras.layers.LeakyReLU(0.2)(h))
     h = MinibatchDiscrimination(num_kernels=3, kernel_dim=2)(keras.layers.Flatten()(h))
     return keras.Model(x, SpectralNormalization(keras.layers.Dense(1), name="sn_logit")(h), name="d")
@@ -71,12 +71,13 @@ LAYER_CASES = [
     (lambda: PixelNormalization(axis=1, epsilon=1e-6), (2, 3, 4)),
     (lambda: SelfAttention(key_channels=2, value_channels=3, spectral_normalization=True), (2, 3, 3, 8)),
     (lambda: ConditionalBatchNormalization(num_classes=4, momentum=0.8, epsilon=1e-4), (4, 3)),
+    (lambda: Pack(3), (6, 2, 2, 3)),
 ]
 
 
 @pytest.mark.parametrize("make,shape", LAYER_CASES, ids=[
     "sn_conv", "sn_embedding", "vbn", "minibatch_discrimination", "minibatch_stddev", "pixel_norm",
-    "self_attention", "conditional_bn"])
+    "self_attention", "conditional_bn", "pack"])
 def test_config_round_trip_gives_the_same_outputs(make, shape):
     rng = np.random.RandomState(1)
     layer = make()

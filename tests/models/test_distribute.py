@@ -20,7 +20,9 @@ def train(strategy, name, jit, kwargs):
         if jit:  # synchronized BN cannot run inside XLA under a strategy; use a BN-free generator
             g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
                                   keras.layers.Dense(2, activation="tanh")])
-        d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+        kwargs = dict(kwargs)
+        pack = [ts.layers.Pack(kwargs.pop("packing"))] if "packing" in kwargs else []
+        d = keras.Sequential([keras.Input((2,)), *pack, keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
         gan = getattr(ts, name)(g, d, latent_dim=4, seed=3, **kwargs)
         gan.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05), jit_compile=jit)
     hist = gan.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=1, verbose=0)  # 3 steps
@@ -33,7 +35,7 @@ def compare(cases):
         w1, h1 = train(one, name, jit, kwargs)
         w2, h2 = train(two, name, jit, kwargs)
         moved = max(float(np.max(np.abs(a))) for a in w1)
-        out[f"{name}/{jit}"] = {"diff": max(float(np.max(np.abs(a - b))) for a, b in zip(w1, w2)),
+        out[f"{name}/{jit}/{kwargs}"] = {"diff": max(float(np.max(np.abs(a - b))) for a, b in zip(w1, w2)),
                                 "finite": bool(all(np.all(np.isfinite(a)) for a in w2)), "moved": moved,
                                 "d_loss": [h1["d_loss"][-1], h2["d_loss"][-1]]}
     return out
@@ -72,6 +74,15 @@ def test_three_steps_on_two_replicas_equal_one_device():
 print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("MinimaxGAN", False, {"real_label": 0.9, "label_noise": 0.2}),
                           ("LSGAN", False, {}), ("WGAN", False, {"n_critic": 2}), ("WGANGP", False, {"n_critic": 2}),
                           ("DRAGAN", False, {}), ("HingeGAN", False, {})])))
+""", devices=2))
+
+
+def test_packed_discriminator_on_two_replicas_equals_one_device():
+    """PacGAN: each replica packs its own 8 examples; with 8 divisible by m the packs are the single device's."""
+    _check(run_python(COMMON + """
+print(json.dumps(compare([("NonSaturatingGAN", False, {"packing": 4}),
+                          ("MinimaxGAN", False, {"packing": 2, "label_noise": 0.3}),
+                          ("WGANGP", False, {"packing": 2, "n_critic": 2}), ("DRAGAN", True, {"packing": 4})])))
 """, devices=2))
 
 

@@ -145,3 +145,58 @@ def test_evaluate_and_validation_report_the_family_losses():
     history = gan.fit(x, batch_size=8, epochs=1, verbose=0, validation_data=(x,))
     assert np.isclose(history.history["val_d_loss"][0], 0.5)
     assert all(np.array_equal(a, b.numpy()) for a, b in zip(weights, gan.weights))  # lr 0: nothing moved
+
+
+def packed_linear_nets(m):
+    g, _ = linear_nets()
+    d = keras.Sequential([keras.Input((2,)), ts.layers.Pack(m),
+                          keras.layers.Dense(1, kernel_initializer="random_normal", bias_initializer="random_normal")])
+    return g, d
+
+
+def test_one_step_with_a_packed_discriminator_averages_over_packs():
+    """PacGAN, m = 2: D(x_2i, x_2i+1) = [x_2i, x_2i+1]·w + b; the losses are means over the BATCH / 2 packs."""
+    m, packs = 2, BATCH // 2
+    g, d = packed_linear_nets(m)
+    gan = ts.NonSaturatingGAN(g, d, latent_dim=LATENT, seed=11)
+    gan.compile(d_optimizer=keras.optimizers.SGD(LR), g_optimizer=keras.optimizers.SGD(LR))
+    x = np.random.RandomState(1).uniform(-1, 1, (BATCH, 2))
+    wg, bg = (v.numpy().astype(np.float64) for v in g.weights)
+    wd, bd = (v.numpy().astype(np.float64) for v in d.weights)
+    z_d, z_g = step_latent(gan, 1, 0), step_latent(gan, 2, 0)
+
+    gan.train_step(tf.constant(x, tf.float32))
+
+    xp, fake = x.reshape(packs, 2 * m), (z_d @ wg + bg).reshape(packs, 2 * m)
+    dr, df = -sig(-(xp @ wd + bd)[:, 0]), sig((fake @ wd + bd)[:, 0])
+    wd1 = wd - LR * (xp.T @ dr[:, None] + fake.T @ df[:, None]) / packs
+    bd1 = bd - LR * (dr.sum() + df.sum()) / packs
+    fake_g = (z_g @ wg + bg).reshape(packs, 2 * m)
+    dfake = (-sig(-(fake_g @ wd1 + bd1)[:, 0]))[:, None] * wd1[:, 0][None, :] / packs  # [packs, 2m]
+    dfake = dfake.reshape(BATCH, 2)
+    wg1, bg1 = wg - LR * z_g.T @ dfake, bg - LR * dfake.sum(0)
+    for got, want in zip(d.weights + g.weights, [wd1, bd1, wg1, bg1]):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_penalty_of_a_packed_critic_is_taken_per_pack():
+    """A linear critic on packs of 4 has gradient w ∈ R^8 per pack: penalty λ(‖w‖ − 1)², not per-sample halves."""
+    g, d = packed_linear_nets(4)
+    gan = ts.WGANGP(g, d, latent_dim=LATENT, n_critic=1, penalty_weight=10.0)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0))
+    logs = gan.train_step(tf.constant(np.random.RandomState(4).uniform(-1, 1, (BATCH, 2)), tf.float32))
+    w = d.weights[0].numpy().astype(np.float64)
+    assert w.shape == (8, 1)
+    np.testing.assert_allclose(float(logs["gradient_penalty"]), 10 * (np.linalg.norm(w) - 1) ** 2, rtol=1e-5)
+
+
+def test_label_noise_of_a_packed_discriminator_uses_each_packs_first_draw():
+    g, d = packed_linear_nets(2)
+    gan = ts.MinimaxGAN(g, d, latent_dim=LATENT, label_noise=0.5)
+    u = tf.constant([0.1, 0.9, 0.8, 0.2, 0.3, 0.3], tf.float32)  # per example; the 3 packs draw 0.1, 0.8, 0.3
+    r, f = np.array([1.0, -2.0, 0.5]), np.array([-1.5, 2.5, 0.25])
+    got = gan.discriminator_loss(tf.constant(r, tf.float32), tf.constant(f, tf.float32), 0, u).numpy()
+    swap = np.array([True, False, True])  # u < 0.5
+    real_t, fake_t = np.where(swap, 0.0, 1.0), np.where(swap, 1.0, 0.0)
+    bce = lambda logit, t: -(t * np.log(sig(logit)) + (1 - t) * np.log(1 - sig(logit)))
+    np.testing.assert_allclose(got, bce(r, real_t) + bce(f, fake_t), rtol=1e-5)

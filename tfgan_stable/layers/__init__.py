@@ -3,6 +3,7 @@
 - `SpectralNormalization`: wraps Dense/Conv*/Embedding; W/σ(W) on the fly, persistent power iteration.
 - `VirtualBatchNormalization` with `set_reference_batch` and the `RefreshReferenceBatch` callback.
 - `MinibatchDiscrimination`, `MinibatchStdDev`: batch-level features for the discriminator.
+- `Pack`: PacGAN packing, the discriminator judges m samples at once.
 - `PixelNormalization`, `SelfAttention`, `ConditionalBatchNormalization`.
 
 State updated while training (SN's u, the reference and moving statistics) lives in sync-on-read
@@ -13,12 +14,13 @@ value itself (the mean of identical copies).
 from tfgan_stable.layers.attention import SelfAttention
 from tfgan_stable.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from tfgan_stable.layers.normalization import ConditionalBatchNormalization, PixelNormalization
+from tfgan_stable.layers.packing import Pack
 from tfgan_stable.layers.spectral_normalization import SpectralNormalization
 from tfgan_stable.layers.virtual_batch_normalization import (
     RefreshReferenceBatch, VirtualBatchNormalization, set_reference_batch)
 
 __all__ = [
-    "ConditionalBatchNormalization", "MinibatchDiscrimination", "MinibatchStdDev", "PixelNormalization",
+    "ConditionalBatchNormalization", "MinibatchDiscrimination", "MinibatchStdDev", "Pack", "PixelNormalization",
     "RefreshReferenceBatch", "SelfAttention", "SpectralNormalization", "VirtualBatchNormalization",
     "set_reference_batch",
 ]

@@ -245,12 +245,18 @@ class GAN(keras.Model):
         return z, extra, noise.global_batch
 
     @staticmethod
-    def _reduce(name, per_example, terms, global_batch, model):
+    def _reduce(name, per_example, terms, global_batch, local_batch, model):
         """Reduces one side's per-example loss and its techniques' terms once over the global batch.
 
+        A packed discriminator (`layers.Pack`) gives one value per m samples: such values are averaged
+        over the global number of packs, global_batch · len(values) / local_batch.
         Returns the loss to differentiate and the per-replica values to log (`name` is the total loss).
         """
-        loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+        def average(values):
+            count = global_batch * tf.shape(values)[0] // local_batch
+            return tf.nn.compute_average_loss(values, global_batch_size=count)
+
+        loss = average(per_example)
         logs = {}
         for technique, term in terms:
             if term is None:
@@ -259,7 +265,7 @@ class GAN(keras.Model):
             if term.shape.rank == 0:
                 loss += tf.nn.scale_regularization_loss(term)
             else:
-                loss += tf.nn.compute_average_loss(term, global_batch_size=global_batch)
+                loss += average(term)
         if model.losses:
             loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
         logs[name] = tf.reduce_mean(per_example) + sum(logs.values())
@@ -274,7 +280,8 @@ class GAN(keras.Model):
             per_example = self.discriminator_loss(real_logits, fake_logits, step, family_noise)
             terms = [(t, t.discriminator_penalty(self, real, fake, labels, n))
                      for t, n in zip(self.techniques, technique_noise)]
-            loss, logs = self._reduce("d_loss", per_example, terms, global_batch, self.discriminator)
+            loss, logs = self._reduce("d_loss", per_example, terms, global_batch, tf.shape(real)[0],
+                                      self.discriminator)
         grads = tape.gradient(loss, self.discriminator.trainable_variables)
         logs.update(self.discriminator_metrics(real_logits, fake_logits, step))
         return grads, logs
@@ -286,7 +293,7 @@ class GAN(keras.Model):
             real_logits = self.discriminate(real, labels, training=True) if self.generator_uses_real else None
             per_example = self.generator_loss(fake_logits, real_logits, step)
             terms = [(t, t.generator_penalty(self, real, fake, labels, n)) for t, n in zip(self.techniques, noise)]
-            loss, logs = self._reduce("g_loss", per_example, terms, global_batch, self.generator)
+            loss, logs = self._reduce("g_loss", per_example, terms, global_batch, tf.shape(z)[0], self.generator)
         return tape.gradient(loss, self.generator.trainable_variables), logs
 
     def train_step(self, data):

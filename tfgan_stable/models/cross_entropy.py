@@ -48,6 +48,8 @@ class MinimaxGAN(GAN):
         return tf.where(swap, fake_t, real_t), tf.where(swap, real_t, fake_t)
 
     def discriminator_loss(self, real_logits, fake_logits, step, noise):
+        if noise is not None:  # one draw per example; a packed D (layers.Pack) uses each pack's first
+            noise = tf.reshape(noise, [tf.shape(real_logits)[0], -1])[:, 0]
         real_t, fake_t = self.discriminator_targets(noise)
         return losses.minimax_discriminator_loss(real_logits, fake_logits, real_t, fake_t)
 

@@ -2,6 +2,7 @@
 import keras
 import numpy as np
 
+from tfgan_stable.layers import Pack
 from tfgan_stable.nets import _common
 
 # Image side -> side of the first feature map of G (and the last of D). Each step doubles/halves it.
@@ -54,7 +55,7 @@ def dcgan_generator(latent_dim, image_shape=(28, 28, 1), width=1.0, norm="batch"
     return keras.Model(z, images, name=name)
 
 
-def dcgan_discriminator(image_shape=(28, 28, 1), width=1.0, norm="batch", name="dcgan_discriminator"):
+def dcgan_discriminator(image_shape=(28, 28, 1), width=1.0, norm="batch", packing=1, name="dcgan_discriminator"):
     """The DCGAN discriminator: strided convolutions with LeakyReLU(0.2), then a linear logit.
 
     n blocks of [Conv2D(4x4, stride 2) -> norm -> LeakyReLU(0.2)] with C, 2C, 4C, ... channels
@@ -62,23 +63,26 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=1.0, norm="batch", name="
     Dense(1). The output is a raw logit (no sigmoid), so any loss family can use it. The shapes mirror
     `dcgan_generator`: 64x64 -> 32x32xC -> ... -> 4x4x8C; 28x28 -> 14x14xC -> 7x7x2C.
     Use norm="none" or "layer" for losses with per-example gradient penalties (WGAN-GP), where batch
-    statistics would couple the examples.
+    statistics would couple the examples. With `packing` = m > 1 it is PacGAN's packed discriminator:
+    `layers.Pack(m)` stacks m images along the channels first, one logit per m images.
 
     Args:
       image_shape: (side, side, channels) with side 28, 32 or 64.
       width: channel multiplier (> 0).
       norm: "batch" (the paper), "sync_batch", "layer" or "none".
+      packing: m, images per discriminator input (1 = no packing).
       name: model name.
 
     Returns:
-      A functional `keras.Model` mapping images [batch, *image_shape] to logits [batch, 1].
+      A functional `keras.Model` mapping images [batch, *image_shape] to logits [batch / packing, 1].
     """
     side, channels = _check_image_shape(image_shape)
     base = _base_channels(width)
     norm = _common.check_norm(norm)
+    packing = _common.check_positive_int(packing, "packing")
     steps = int(np.log2(side // _FIRST_SIDE[side]))
     images = keras.Input((side, side, channels), name="images")
-    x = images
+    x = Pack(packing, name="pack")(images) if packing > 1 else images
     for i in range(steps):
         block_norm = "none" if i == 0 else norm
         x = keras.layers.Conv2D(base * 2 ** i, 4, strides=2, padding="same", use_bias=block_norm == "none",

@@ -1,6 +1,7 @@
 """Fully connected generator and discriminator for the 2-D toy mixtures (ring of 8, grid of 25)."""
 import keras
 
+from tfgan_stable.layers import Pack
 from tfgan_stable.nets import _common
 
 
@@ -42,26 +43,29 @@ def mlp_generator(latent_dim, output_dim=2, units=(400, 400, 400, 400), norm="ba
     return keras.Model(z, x, name=name)
 
 
-def mlp_discriminator(input_dim=2, units=(200, 200, 200), activation="maxout", maxout_pieces=5,
+def mlp_discriminator(input_dim=2, units=(200, 200, 200), activation="maxout", maxout_pieces=5, packing=1,
                       name="mlp_discriminator"):
     """An MLP discriminator: x -> hidden layers -> Dense(1), returning raw logits of shape [batch, 1].
 
     The defaults are PacGAN's toy discriminator (Lin et al. 2018, after VEEGAN): three hidden maxout layers
     (Goodfellow et al. 2013) of 200 units with 5 pieces each, h_j = max_k (W x + b)_{j,k}, no
-    normalisation, N(0, 0.02) initial weights. For a packed discriminator (PacGAN with m samples) use
-    `input_dim = 2 * m`.
+    normalisation, N(0, 0.02) initial weights. With `packing` = m > 1 it is PacGAN's packed
+    discriminator: a `layers.Pack(m)` first concatenates m samples, so the first Dense sees m·input_dim
+    features and the model emits one logit per m samples.
 
     Args:
       input_dim: size of an input sample (2 for the toys).
       units: hidden layer widths.
       activation: "maxout", or any Keras activation name (e.g. "relu", "leaky_relu") for plain Dense layers.
       maxout_pieces: number of linear pieces per maxout unit (>= 2; only used with "maxout").
+      packing: m, samples per discriminator input (1 = no packing).
       name: model name.
 
     Returns:
-      A functional `keras.Model` mapping [batch, input_dim] to logits [batch, 1].
+      A functional `keras.Model` mapping [batch, input_dim] to logits [batch / packing, 1].
     """
     input_dim = _common.check_positive_int(input_dim, "input_dim")
+    packing = _common.check_positive_int(packing, "packing")
     units = _common.check_units(units)
     if activation == "maxout":
         maxout_pieces = _common.check_positive_int(maxout_pieces, "maxout_pieces")
@@ -71,7 +75,7 @@ def mlp_discriminator(input_dim=2, units=(200, 200, 200), activation="maxout", m
     else:
         activation = _check_activation(activation)
     x = keras.Input((input_dim,), name="x")
-    h = x
+    h = Pack(packing, name="pack")(x) if packing > 1 else x
     for i, width in enumerate(units):
         if activation == "maxout":
             h = keras.layers.Dense(width * maxout_pieces, kernel_initializer=_common.init(), name=f"dense_{i}")(h)

@@ -17,6 +17,8 @@ def _penalty_at(gan, points, labels, weight, target):
         tape.watch(points)
         outputs = gan.discriminate(points, labels, training=True)
     gradients = tape.gradient(outputs, points)
+    # One norm per output: a packed discriminator's logit depends on its m consecutive samples (`layers.Pack`).
+    gradients = tf.reshape(gradients, [tf.shape(outputs)[0], -1])
     return weight * gradient_norm_penalty(gradients, target=target)
 
 
