@@ -12,12 +12,16 @@ OPTIMIZERS = {"wgan": lambda: keras.optimizers.RMSprop(5e-5),
               "wgan_gp": lambda: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)}
 
 
-def train_dcgan(family, dataset, image_shape, steps, seed, latent_dim=100):
-    """Trains the DCGAN nets of `tfgan_stable.nets` with `family` for `steps` generator steps; returns the GAN."""
+def train_dcgan(family, dataset, image_shape, steps, seed, latent_dim=100, packing=1):
+    """Trains the DCGAN nets of `tfgan_stable.nets` with `family` for `steps` generator steps; returns the GAN.
+
+    `packing` = m packs m images per discriminator input (PacGAN); the batch size must be a multiple of m.
+    """
     keras.utils.set_random_seed(seed)
     norm = "layer" if family in ("wgan_gp", "dragan") else "batch"  # per-example penalties: no batch coupling in D
     gan = ts.get_family(family)(ts.nets.dcgan_generator(latent_dim, image_shape=image_shape),
-                                ts.nets.dcgan_discriminator(image_shape, norm=norm), latent_dim=latent_dim, seed=seed)
+                                ts.nets.dcgan_discriminator(image_shape, norm=norm, packing=packing),
+                                latent_dim=latent_dim, seed=seed)
     make = OPTIMIZERS.get(family, lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
     gan.compile(d_optimizer=make(), g_optimizer=make())
     gan.fit(dataset.repeat(), epochs=1, steps_per_epoch=steps, verbose=0)  # repeat: a finite split may run out
