@@ -38,7 +38,8 @@ class GAN(keras.Model):
 
     Args:
       generator: a built `keras.Model` mapping z of shape [batch, latent_dim] to samples in [-1, 1].
-      discriminator: a built `keras.Model` mapping samples to logits of shape [batch] or [batch, 1].
+      discriminator: a built `keras.Model` mapping samples to logits of shape [batch] or [batch, 1]
+        ([batch / m, 1] when it packs m samples per input, see `layers.Pack`).
       latent_dim: size of z; must match the generator's input.
       n_critic: discriminator updates per generator update.
       techniques: a list of `tfgan_stable.techniques.Technique`.
