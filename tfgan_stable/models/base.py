@@ -57,6 +57,10 @@ class GAN(keras.Model):
     family_metrics = ("d_real", "d_fake")
     #: Whether `generator_loss` needs D's output on real data (relativistic losses).
     generator_uses_real = False
+    #: The discriminator normalisation the family's paper uses (`norm` of `nets.dcgan_discriminator`):
+    #: batch norm by default; "layer" for gradient-penalty families, whose per-example penalty batch
+    #: statistics would couple. The example scripts and benchmarks build D with it.
+    discriminator_norm = "batch"
 
     def __init__(self, generator, discriminator, latent_dim, n_critic=1, techniques=(), seed=0, **kwargs):
         super().__init__(**kwargs)

@@ -91,6 +91,7 @@ class DRAGAN(NonSaturatingGAN):
     """
 
     family_metrics = ("d_real", "d_fake")
+    discriminator_norm = "layer"  # a per-example penalty: batch statistics would couple the examples
 
     def __init__(self, generator, discriminator, latent_dim, penalty_weight=10.0, perturbation_scale=0.5,
                  **kwargs):

@@ -65,6 +65,7 @@ class WGANGP(_CriticGAN):
     """
 
     family_metrics = ("d_real", "d_fake", "wasserstein_estimate")
+    discriminator_norm = "layer"  # the paper: no batch norm in the critic; layer norm as the drop-in
 
     def __init__(self, generator, discriminator, latent_dim, penalty_weight=10.0, n_critic=5, **kwargs):
         self.penalty_weight = penalty_weight
