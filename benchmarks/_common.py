@@ -2,6 +2,7 @@
 import os
 
 import keras
+import numpy as np
 import tfgan_stable as ts
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
@@ -12,20 +13,56 @@ OPTIMIZERS = {"wgan": lambda: keras.optimizers.RMSprop(5e-5),
               "wgan_gp": lambda: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)}
 
 
-def train_dcgan(family, dataset, image_shape, steps, seed, latent_dim=100, packing=1):
+def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, packing=1):
     """Trains the DCGAN nets of `tfgan_stable.nets` with `family` for `steps` generator steps; returns the GAN.
 
-    `packing` = m packs m images per discriminator input (PacGAN); the batch size must be a multiple of m.
+    `make_dataset(batch_size)` returns the training data batched as asked: the GAN is built first, and the
+    batch is `gan.n_critic` × 64 · `packing` images, because with n_critic = k a step splits its batch into k
+    disjoint critic batches of 64 discriminator inputs (64 · m images with PacGAN packing m). The
+    discriminator's normalisation is the family's `discriminator_norm` (layer norm for the gradient-penalty
+    families, whose per-example penalties batch statistics would couple).
     """
     keras.utils.set_random_seed(seed)
-    norm = "layer" if family in ("wgan_gp", "dragan") else "batch"  # per-example penalties: no batch coupling in D
-    gan = ts.get_family(family)(ts.nets.dcgan_generator(latent_dim, image_shape=image_shape),
-                                ts.nets.dcgan_discriminator(image_shape, norm=norm, packing=packing),
-                                latent_dim=latent_dim, seed=seed)
+    family_class = ts.get_family(family)
+    gan = family_class(ts.nets.dcgan_generator(latent_dim, image_shape=image_shape),
+                       ts.nets.dcgan_discriminator(image_shape, norm=family_class.discriminator_norm,
+                                                   packing=packing),
+                       latent_dim=latent_dim, seed=seed)
     make = OPTIMIZERS.get(family, lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
     gan.compile(d_optimizer=make(), g_optimizer=make())
+    dataset = make_dataset(gan.n_critic * 64 * packing)
     gan.fit(dataset.repeat(), epochs=1, steps_per_epoch=steps, verbose=0)  # repeat: a finite split may run out
     return gan
+
+
+# One line per benchmark, carried by every table it appends; the full list, with sources, is the section
+# "Departures from the PacGAN protocol" at the top of RESULTS.md.
+DEPARTURES_TOY = ("Departures from PacGAN's 2-D protocol (see the top of this file): Adam beta1 0.5 (PacGAN 0.8), "
+                  "{steps} generator steps (PacGAN 400 epochs x 1,000 = 400,000), alternating D then G updates "
+                  "(PacGAN: simultaneous), {seeds} seeds with standard errors (PacGAN 10 runs), fresh samples "
+                  "every batch (PacGAN: a fixed set of 100,000).")
+DEPARTURES_STACKED = ("Departures from PacGAN's stacked-MNIST protocol (see the top of this file): {steps} steps "
+                      "(PacGAN 50 epochs x 2,000 = 100,000 iterations of 1 D + 2 G updates; here 1 D + 1 G), our "
+                      "28x28 DCGAN D (2 conv layers, ~0.14M weights; PacGAN 4 conv layers, ~4.3M), triples "
+                      "resampled every batch from the 60,000 training digits (PacGAN: a fixed set of 128,000 from "
+                      "all 70,000), z ~ N(0, I) (PacGAN U(-1, 1)), {seeds} seeds with standard errors (PacGAN 10 "
+                      "runs).")
+
+
+def mean_se(values):
+    """Mean and standard error (sample std with ddof=1 over sqrt(n); nan for n = 1) of the finite values."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return float("nan"), float("nan")
+    se = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan")
+    return float(values.mean()), float(se)
+
+
+def format_mean_se(values, digits=1, scale=1.0):
+    """'mean ± SE' of `values` (times `scale`) with `digits` decimals; just the value when there is one seed."""
+    mean, se = mean_se(np.asarray(values, dtype=np.float64) * scale)
+    return f"{mean:.{digits}f}" if np.isnan(se) else f"{mean:.{digits}f} ± {se:.{digits}f}"
 
 
 def append_results(title, command, note, header, rows, path=RESULTS):

@@ -5,6 +5,10 @@ Each family trains the DCGAN nets (28×28×1, batch 64, latent 100; the family's
 images through the shipped MNIST classifier (`tfgan_stable.metrics.mnist_metrics`). On Fashion-MNIST the
 MNIST classifier is only a generic feature network: compare numbers within a dataset, never across.
 
+Runs seeds `--seed_start` .. `--seed_start + --seeds - 1` and reports mean ± standard error over them (SE =
+sample std, ddof = 1, over √n; a single value for one seed). With n_critic = k (WGAN, WGAN-GP) the data are
+batched with k × 64 images, which a step splits into k disjoint critic batches of 64.
+
     python benchmarks/fid_mnist.py                                   # all families, 3000 steps, both datasets
     python benchmarks/fid_mnist.py --families=ns --steps=300 --datasets=mnist   # a quick look
 """
@@ -17,12 +21,13 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import tfgan_stable as ts  # noqa: E402
-from _common import DATA_DIR, RESULTS, append_results, train_dcgan  # noqa: E402
+from _common import DATA_DIR, RESULTS, append_results, format_mean_se, train_dcgan  # noqa: E402
 
 flags.DEFINE_list("datasets", ["mnist", "fashion_mnist"], "datasets")
 flags.DEFINE_list("families", sorted(ts.FAMILIES), "GAN families (short names)")
 flags.DEFINE_integer("steps", 3000, "generator steps per run")
-flags.DEFINE_integer("seed", 0, "seed")
+flags.DEFINE_integer("seeds", 1, "seeds per configuration")
+flags.DEFINE_integer("seed_start", 0, "first seed; runs use seed_start .. seed_start + seeds - 1")
 flags.DEFINE_string("data_dir", DATA_DIR, "folder with the raw datasets")
 flags.DEFINE_string("results", RESULTS, "markdown file to append to")
 F = flags.FLAGS
@@ -30,24 +35,30 @@ F = flags.FLAGS
 
 def main(_):
     start, rows = time.time(), []
+    seeds = range(F.seed_start, F.seed_start + F.seeds)
     for dataset in F.datasets:
         test = np.concatenate([b.numpy() for b in ts.data.load(dataset, "test", batch_size=1000, data_dir=F.data_dir,
                                                                 shuffle=False, drop_remainder=False)])
         evaluate = ts.metrics.mnist_metrics(test)
-        train = ts.data.load(dataset, "train", batch_size=64, data_dir=F.data_dir, seed=F.seed)
         for family in F.families:
-            t = time.time()
-            gan = train_dcgan(family, train, (28, 28, 1), F.steps, F.seed)
-            result = evaluate(gan.generate(10000, seed=F.seed + 1).numpy())
-            rows.append(f"| {dataset} | {family} | {result['fid']:.2f} | {1000 * result['kid']:.2f} | "
-                        f"{result['is']:.2f} | {(time.time() - t) / 60:.1f} |")
+            t, results = time.time(), []
+            for seed in seeds:
+                def make_dataset(batch_size, seed=seed):
+                    return ts.data.load(dataset, "train", batch_size=batch_size, data_dir=F.data_dir, seed=seed)
+
+                gan = train_dcgan(family, make_dataset, (28, 28, 1), F.steps, seed)
+                results.append(evaluate(gan.generate(10000, seed=seed + 1).numpy()))
+            rows.append(f"| {dataset} | {family} | {format_mean_se([r['fid'] for r in results], 2)} | "
+                        f"{format_mean_se([r['kid'] for r in results], 2, scale=1000)} | "
+                        f"{format_mean_se([r['is'] for r in results], 2)} | {(time.time() - t) / 60 / F.seeds:.1f} |")
             print(rows[-1], flush=True)
     command = (f"python benchmarks/fid_mnist.py --datasets={','.join(F.datasets)} --families={','.join(F.families)} "
-               f"--steps={F.steps} --seed={F.seed}")
-    note = (f"seed {F.seed}, {F.steps} steps of batch 64, 10,000 samples vs the 10,000 test images, MNIST-classifier "
-            f"features; wall time {(time.time() - start) / 60:.1f} min on 2 CPU cores.")
+               f"--steps={F.steps} --seeds={F.seeds} --seed_start={F.seed_start}")
+    note = (f"seeds {seeds[0]}..{seeds[-1]}, {F.steps} steps of 64 images per discriminator update, 10,000 samples vs "
+            f"the 10,000 test images, MNIST-classifier features; mean ± standard error over the {F.seeds} seed(s); "
+            f"wall time {(time.time() - start) / 60:.1f} min on 2 CPU cores.")
     print(append_results("Classifier-FID on MNIST / Fashion-MNIST", command, note,
-                         "| dataset | family | FID | KID×1000 | IS | minutes |", rows, path=F.results))
+                         "| dataset | family | FID | KID×1000 | IS | minutes per run |", rows, path=F.results))
 
 
 if __name__ == "__main__":

@@ -5,10 +5,15 @@
 Every epoch writes `<output_dir>/samples/epoch_NNNN.png` (a fixed-z grid); at the end the generator is
 exported as a SavedModel (signatures `serving_default` and `sample`, see README) to `--export_dir`.
 Real data is read offline from `--data_dir` (a folder laid out like ../shared/data); with
-`--data_dir=""` TFDS downloads it. Per-family optimizer defaults follow each paper (see `DEFAULTS`).
+`--data_dir=""` TFDS downloads it. Per-family defaults follow each paper: the optimizers (see `DEFAULTS`)
+and the DCGAN discriminator's normalisation (the family's `discriminator_norm`: layer norm for the
+gradient-penalty critics of WGAN-GP and DRAGAN, whose per-example penalties batch statistics would couple,
+batch norm otherwise). With `--jit_compile=auto` (the default) the script times a few steps of the real nets
+with and without XLA on this machine and trains with the faster (see `xla_choice.py`).
 """
 import os
 import pathlib
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -17,13 +22,17 @@ from absl import app, flags, logging  # noqa: E402
 import keras  # noqa: E402
 import tfgan_stable as ts  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xla_choice import choose_jit_compile  # noqa: E402
+
 _LOCAL_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 flags.DEFINE_enum("family", "ns", sorted(ts.FAMILIES), "GAN loss family")
 flags.DEFINE_enum("dataset", "mnist", ["mnist", "fashion_mnist", "cifar10", "ring8", "grid25"], "training data")
 flags.DEFINE_integer("epochs", 1, "training epochs")
 flags.DEFINE_integer("steps_per_epoch", None, "limit steps per epoch (default: the whole dataset)")
-flags.DEFINE_integer("batch_size", 64, "global batch size")
+flags.DEFINE_integer("batch_size", 64, "global batch of each discriminator update; the data are batched with "
+                     "n_critic times this, which each step splits into n_critic disjoint critic batches")
 flags.DEFINE_integer("latent_dim", 100, "size of z")
 flags.DEFINE_float("d_lr", None, "discriminator learning rate (default: the family's)")
 flags.DEFINE_float("g_lr", None, "generator learning rate (default: the family's)")
@@ -34,8 +43,10 @@ flags.DEFINE_string("tfds_dir", None, "where TFDS writes its prepared files (def
 flags.DEFINE_string("output_dir", "outputs", "where sample grids and logs go")
 flags.DEFINE_string("export_dir", None, "where the generator SavedModel is written (none if unset)")
 flags.DEFINE_integer("seed", 0, "seed of the model's randomness and the data order")
-flags.DEFINE_bool("jit_compile", False, "compile the step with XLA: faster for the 2-D MLPs, slower for "
-                  "DCGAN convolutions on CPU, where TensorFlow's oneDNN kernels beat XLA's")
+flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
+                  "compile the step with XLA; auto: time a few steps of the real nets with and without XLA on this "
+                  "machine and take the faster (XLA sped the DCGAN step up 1.7x on one 2-core CPU and slowed it "
+                  "down on another)")
 F = flags.FLAGS
 
 # (optimizer, learning rate, beta_1, beta_2) per family, from the papers.
@@ -54,23 +65,48 @@ def optimizer(lr):
     return keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2)
 
 
-def dataset_and_nets():
+def build_nets(family, dataset, latent_dim):
+    """(generator, discriminator) for `dataset`: the PacGAN MLPs for the 2-D toys, else the DCGAN nets with the
+    discriminator normalisation of the family's paper (`discriminator_norm`)."""
+    if dataset in ("ring8", "grid25"):
+        return ts.nets.mlp_generator(latent_dim), ts.nets.mlp_discriminator()
+    shape = (28, 28, 1) if dataset != "cifar10" else (32, 32, 3)
+    norm = ts.get_family(family).discriminator_norm
+    return ts.nets.dcgan_generator(latent_dim, image_shape=shape), ts.nets.dcgan_discriminator(shape, norm=norm)
+
+
+def build_gan(jit_compile):
+    """The GAN of the flags, with fresh nets, compiled."""
+    generator, discriminator = build_nets(F.family, F.dataset, F.latent_dim)
+    kwargs = {} if F.n_critic is None else {"n_critic": F.n_critic}
+    gan = ts.get_family(F.family)(generator, discriminator, latent_dim=F.latent_dim, seed=F.seed, **kwargs)
+    gan.compile(d_optimizer=optimizer(F.d_lr), g_optimizer=optimizer(F.g_lr), jit_compile=jit_compile)
+    return gan
+
+
+def make_dataset(gan):
+    """The training data, batched with n_critic x `--batch_size`: each step splits the batch into n_critic
+    disjoint critic batches of `--batch_size`."""
+    batch_size = gan.n_critic * F.batch_size
     if F.dataset in ("ring8", "grid25"):
-        data = ts.data.toy_dataset(F.dataset, batch_size=F.batch_size, seed=F.seed)
-        return data, ts.nets.mlp_generator(F.latent_dim), ts.nets.mlp_discriminator()
-    data = ts.data.load(F.dataset, split="train", batch_size=F.batch_size, data_dir=F.data_dir or None,
+        return ts.data.toy_dataset(F.dataset, batch_size=batch_size, seed=F.seed)
+    return ts.data.load(F.dataset, split="train", batch_size=batch_size, data_dir=F.data_dir or None,
                         seed=F.seed, tfds_dir=F.tfds_dir)
-    shape = (28, 28, 1) if F.dataset != "cifar10" else (32, 32, 3)
-    return data, ts.nets.dcgan_generator(F.latent_dim, image_shape=shape), ts.nets.dcgan_discriminator(shape)
 
 
 def main(_):
     logging.set_verbosity(logging.WARNING)
+    if F.jit_compile == "auto":
+        # Throwaway copies of the nets; the real run below starts from the seed as with a fixed choice.
+        jit_compile, rates = choose_jit_compile(build_gan, make_dataset)
+        print(f"--jit_compile=auto: {rates[False]:.1f} steps/s without XLA, {rates[True]:.1f} with XLA on this "
+              f"machine; training {'with' if jit_compile else 'without'} XLA", flush=True)
+        keras.backend.clear_session()
+    else:
+        jit_compile = F.jit_compile == "true"
     keras.utils.set_random_seed(F.seed)
-    data, generator, discriminator = dataset_and_nets()
-    kwargs = {} if F.n_critic is None else {"n_critic": F.n_critic}
-    gan = ts.get_family(F.family)(generator, discriminator, latent_dim=F.latent_dim, seed=F.seed, **kwargs)
-    gan.compile(d_optimizer=optimizer(F.d_lr), g_optimizer=optimizer(F.g_lr), jit_compile=F.jit_compile)
+    gan = build_gan(jit_compile)
+    data = make_dataset(gan)
     steps = F.steps_per_epoch
     if steps is None and F.dataset in ("ring8", "grid25"):
         steps = 1000  # the toy streams are infinite
