@@ -1,16 +1,25 @@
-"""Speed of one DCGAN training step: tfgan_stable vs a hand-written keras-io-style train_step.
+"""Speed of one GAN training step: tfgan_stable vs a hand-written keras-io-style train_step, with and without XLA.
 
-Both train the same DCGAN nets (28×28×1, batch 64, latent 100) with the non-saturating loss and Adam, on
-the same in-memory data, each through the train function that `fit` runs for every step. Runs alternate (hand, library, hand, library, ...) so machine noise
-hits both alike; the script prints the median steps/s of each and the median over rounds of the
-per-round ratio to the hand-written loop. Absolute numbers drift
-between machines and runs: read the ratios.
+Both train the same nets (`--net=dcgan`: DCGAN 28×28×1, latent 100; `--net=mlp`: the PacGAN 2-D MLPs) with
+the non-saturating loss and Adam, batch 64, on the same in-memory data. What is timed is each model's
+compiled train function — what `fit` runs once per step — on its own data iterator
+(`examples/xla_choice.steps_per_second`), so `fit`'s fixed start-up cost (~0.4 s per call) is not in the
+windows at all; each window is nonetheless at least `--steps` (100) steps and `--min_seconds` (8 s, 20× that
+cost) long, so the numbers would hold even if that cost were in them. After 5 warm-up steps (tracing and XLA
+compilation) the configurations run in alternating rounds (hand, hand + XLA, library, library + XLA, hand, ...)
+so machine noise hits all alike; the table gives each configuration's median steps/s and the median over
+rounds of its per-round ratio to the hand-written loop measured in the same round (with the range over
+rounds). Absolute numbers drift between machines and runs: read the ratios. The table, with the command, the
+CPU and the commit measured, is appended to benchmarks/RESULTS.md.
 
-    python benchmarks/speed.py                 # default: 9 rounds of 20 timed steps
-    python benchmarks/speed.py --steps 60 --rounds 5
+    python benchmarks/speed.py                  # DCGAN, 7 rounds of >= 100 steps and >= 8 s per configuration
     python benchmarks/speed.py --net=mlp        # the 2-D toy MLP nets instead
+    python benchmarks/speed.py --rounds=3 --min_seconds=2 --results=/tmp/speed.md   # a quick look
 """
 import os
+import platform
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -21,9 +30,16 @@ from absl import app, flags  # noqa: E402
 
 import keras  # noqa: E402
 import tfgan_stable as ts  # noqa: E402
+from _common import RESULTS, append_results  # noqa: E402
 
-flags.DEFINE_integer("steps", 20, "timed steps per round")
-flags.DEFINE_integer("rounds", 9, "timing rounds, alternating the configurations; the median is reported")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+from xla_choice import steps_per_second, warm_train_function  # noqa: E402
+
+flags.DEFINE_integer("steps", 100, "minimum timed steps per configuration and round")
+flags.DEFINE_float("min_seconds", 8.0, "minimum length of each timing window (s); sets the steps from the warm-up "
+                   "rate")
+flags.DEFINE_integer("rounds", 7, "timing rounds, alternating the configurations; the median is reported")
+flags.DEFINE_string("results", RESULTS, "markdown file to append to ('' = print only)")
 flags.DEFINE_integer("batch_size", 64, "batch size")
 flags.DEFINE_integer("latent_dim", 100, "latent size")
 flags.DEFINE_enum("net", "dcgan", ["dcgan", "mlp"], "DCGAN on 28x28x1 images, or the PacGAN MLP on 2-D points")
@@ -85,39 +101,65 @@ def build(kind, jit):
     return model
 
 
+def _cpu():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            name = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        name = platform.processor() or platform.machine()
+    return f"{name}, {os.cpu_count()} cores"
+
+
+def _commit():
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "../tfgan_stable"],
+                               cwd=here, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" with uncommitted changes to tfgan_stable/" if dirty else "")
+
+
 def main(_):
     shape = (2,) if F.net == "mlp" else (28, 28, 1)
     images = np.random.RandomState(0).uniform(-1, 1, (F.batch_size * 8, *shape)).astype(np.float32)
     data = tf.data.Dataset.from_tensor_slices(images).batch(F.batch_size, drop_remainder=True).cache().repeat()
     configs = {"hand-written keras loop": ("hand", False), "hand-written + keras jit_compile": ("hand", True),
-               "tfgan_stable": ("lib", False), "tfgan_stable jit_compile": ("lib", True)}
-    models = {name: build(*cfg) for name, cfg in configs.items()}
-    # Each model's compiled train function (what `fit` runs once per step) on its own data iterator: this
-    # times the step itself, not fit()'s fixed per-call cost of starting an epoch (~0.4 s here).
-    steps = {}
-    for name, model in models.items():
-        model.fit(data, epochs=1, steps_per_epoch=2, verbose=0)  # builds the train function
-        steps[name] = (model.make_train_function(), iter(data))
-        for _ in range(5):  # warm-up: tracing and XLA compilation
-            logs = steps[name][0](steps[name][1])
-        float(logs["d_loss"])
-    rates = {name: [] for name in models}
+               "tfgan_stable": ("lib", False), "tfgan_stable + jit_compile": ("lib", True)}
+    start = time.time()
+    functions, steps = {}, {}
+    for name, config in configs.items():
+        functions[name] = warm_train_function(build(*config), data)
+        rate = steps_per_second(*functions[name], 20)  # sets the window length
+        steps[name] = max(F.steps, int(np.ceil(rate * F.min_seconds)))
+    rates = {name: [] for name in configs}
     for _ in range(F.rounds):
-        for name, (train_function, iterator) in steps.items():
-            start = time.perf_counter()
-            for _ in range(F.steps):
-                logs = train_function(iterator)
-            float(logs["d_loss"])  # wait for the last step
-            rates[name].append(F.steps / (time.perf_counter() - start))
-    base_name = "hand-written keras loop"
-    print(f"{F.net} step, batch {F.batch_size}, {F.rounds} rounds x {F.steps} steps, "
-          f"tensorflow {tf.__version__}, keras {keras.__version__}")
-    print(f"{'configuration':36s} {'steps/s':>9s} {'vs hand-written':>16s}")
+        for name, (train_function, iterator) in functions.items():
+            rates[name].append(steps_per_second(train_function, iterator, steps[name]))
+    base = np.array(rates["hand-written keras loop"])
+    header = "| configuration | steps per window | steps/s (median) | vs hand-written (median; range over rounds) |"
+    rows = []
     for name, rate in rates.items():
         # The ratio is taken within each round (seconds apart), then the median over rounds: the machine's
         # speed drifts over a run, and a per-round ratio cancels most of that drift.
-        ratio = np.median(np.array(rate) / np.array(rates[base_name]))
-        print(f"{name:36s} {np.median(rate):9.2f} {ratio:15.2f}x")
+        ratios = np.array(rate) / base
+        rows.append(f"| {name} | {steps[name]} | {np.median(rate):.1f} | {np.median(ratios):.2f}× "
+                    f"({ratios.min():.2f}–{ratios.max():.2f}) |")
+    minutes = (time.time() - start) / 60
+    command = (f"python benchmarks/speed.py --net={F.net} --rounds={F.rounds} --steps={F.steps} "
+               f"--min_seconds={F.min_seconds:g} --batch_size={F.batch_size}")
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)")
+    note = (f"{F.net} step, batch {F.batch_size}, {F.rounds} alternating rounds, each window >= {F.steps} steps and "
+            f">= {F.min_seconds:g} s of the compiled train function (no fit() start-up cost inside); "
+            f"{_cpu()}, TF_ENABLE_ONEDNN_OPTS {onednn}, tensorflow {tf.__version__}, keras {keras.__version__}; "
+            f"commit {_commit()}; wall time {minutes:.1f} min.")
+    if F.results:
+        print(append_results(f"Speed of one training step ({F.net})", command, note, header, rows, path=F.results))
+    else:
+        print("\n".join([note, header, *rows]))
+
 
 if __name__ == "__main__":
     app.run(main)
