@@ -1,4 +1,6 @@
 """Helpers that make per-step state and randomness identical on one device and on N replicas."""
+import zlib
+
 import keras
 import tensorflow as tf
 
@@ -33,6 +35,9 @@ class StepNoise:
     Each draw makes the values for the whole global batch from a stateless seed and keeps this replica's
     rows, so one device and N replicas see the same numbers for the same example. Draws are made in the
     replica function, outside any XLA-compiled part (their shapes depend on the runtime batch size).
+    `named(purpose)` gives the source of one purpose (z, a family's labels, a technique): its seed is the
+    step's seed folded with the purpose's name, so what one purpose draws does not depend on what or in
+    which order the others draw.
 
     Args:
       seed: shape-[2] stateless seed for this step and purpose.
@@ -59,6 +64,11 @@ class StepNoise:
         rid = tf.cast(ctx.replica_id_in_sync_group, tf.int32)
         offset = tf.reduce_sum(sizes[:rid])
         return cls(seed, local_batch, tf.reduce_sum(sizes), offset)
+
+    def named(self, purpose):
+        """The noise source of one purpose (a string): same batch layout, a seed of its own."""
+        key = zlib.crc32(purpose.encode("utf-8")) & 0x7FFFFFFF
+        return StepNoise(sampling.fold_in(self.seed, key), self.local_batch, self.global_batch, self.offset)
 
     def _next_seed(self):
         self._draws += 1

@@ -127,7 +127,10 @@ def gradient_norm_penalty(gradients, target=1.0):
       Per-example penalty, shape [batch].
     """
     gradients = tf.convert_to_tensor(gradients)
-    flat = tf.reshape(gradients, [tf.shape(gradients)[0], -1])
+    inner = gradients.shape[1:]
+    # A static width keeps the reshape valid for an empty batch (a replica that got no examples).
+    width = inner.num_elements() if inner.is_fully_defined() else -1
+    flat = tf.reshape(gradients, [-1 if width != -1 else tf.shape(gradients)[0], width])
     squared = tf.reduce_sum(tf.square(flat), axis=1)
     positive = squared > 0
     norm = tf.where(positive, tf.sqrt(tf.where(positive, squared, tf.ones_like(squared))), 0.0)

@@ -5,7 +5,6 @@ import pytest
 import tensorflow as tf
 
 import tfgan_stable as ts
-from tfgan_stable.distribute import StepNoise
 
 LATENT, BATCH, LR = 3, 8, 0.1
 
@@ -39,7 +38,7 @@ def linear_nets():
 
 
 def step_latent(gan, stream, step):
-    return StepNoise(gan._step_seed(stream, step), BATCH, BATCH, 0).latent(LATENT).numpy().astype(np.float64)
+    return gan._noise(stream, step, tf.zeros([BATCH])).named("z").latent(LATENT).numpy().astype(np.float64)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -120,15 +119,6 @@ def test_lsgan_fake_target_schedule():
     np.testing.assert_allclose(float(logs["fake_target"]), 0.25)
     with pytest.raises(ValueError, match="begin_step"):
         ts.schedules.LinearRamp(0.0, 1.0, begin_step=5, end_step=5)
-
-
-def test_label_noise_swaps_targets_at_the_requested_rate():
-    g, d = linear_nets()
-    gan = ts.MinimaxGAN(g, d, latent_dim=LATENT, real_label=0.9, label_noise=0.25)
-    u = tf.constant(np.linspace(0, 1, 1000, endpoint=False), tf.float32)
-    real_t, fake_t = (t.numpy() for t in gan.discriminator_targets(u))
-    assert np.sum(real_t == 0.0) == 250 and np.all(fake_t[real_t == 0.0] == np.float32(0.9))
-    assert np.all(real_t[250:] == np.float32(0.9)) and np.all(fake_t[250:] == 0.0)
 
 
 def test_evaluate_and_validation_report_the_family_losses():

@@ -1,5 +1,6 @@
 """PacGAN packing: the discriminator judges m samples at once."""
 import keras
+import tensorflow as tf
 from keras import ops
 
 from tfgan_stable.layers import _common
@@ -63,3 +64,24 @@ class Pack(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_samples": self.num_samples}
+
+
+def packing_degree(model):
+    """m of a discriminator: the product of the `Pack` layers' sample counts in `model` (1 without packing)."""
+    degree = 1
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, Pack):
+            degree *= layer.num_samples
+    return degree
+
+
+def first_of_each_pack(values, m):
+    """Per-example draws [n, ...] -> one draw per pack [n / m, ...]: each pack takes its first example's.
+
+    Randomness is drawn per example (so one device and N replicas draw the same numbers); quantities
+    that belong to a whole pack (a label swap, an interpolation weight) take this one.
+    """
+    if m == 1:
+        return values
+    shape = tf.shape(values)
+    return tf.reshape(values, tf.concat([[-1, m], shape[1:]], 0))[:, 0]

@@ -1,4 +1,6 @@
 """Spectral normalisation (Miyato et al. 2018) as a wrapper that never overwrites the wrapped kernel."""
+import contextlib
+
 import keras
 from keras import ops
 
@@ -40,14 +42,20 @@ class SpectralNormalization(keras.layers.Wrapper):
     by it makes the layer's linear map 1-Lipschitz in the sense of that matrix, which keeps a
     discriminator's gradients bounded.
 
-    σ is estimated by power iteration with a persistent unit vector u of size shape[-1]. In each call
-    with `training=True` the layer runs `power_iterations` steps
-        v ← W_m u / ‖W_m u‖,    u ← W_mᵀ v / ‖W_mᵀ v‖,
-    stores u, and uses σ̂ = ‖W_m u‖. With `training=False` (inference, export) u is only read, so the
-    output is a deterministic function of the weights. u is a constant for the gradient (as in the
-    paper), so ∂σ̂/∂W_m = v uᵀ. Because u is carried over between steps and W changes slowly, one
-    iteration per step suffices; σ̂ ≤ σ always, and it converges to σ as the iterations accumulate.
-    Before any training call u is random, so σ̂ is only a rough (under-)estimate.
+    σ is estimated by power iteration with a persistent unit vector u of size shape[-1]. One advance
+    runs `power_iterations` steps
+        v ← W_m u / ‖W_m u‖,    u ← W_mᵀ v / ‖W_mᵀ v‖
+    and stores u; every call uses σ̂ = ‖W_m u‖ from the stored u. On its own, the layer advances u in
+    each call with `training=True`, once per training step of an ordinary model. Inside a
+    `tfgan_stable.GAN` step, where D is called several times per update (real, fake, penalty points,
+    the generator's loss), the step advances u itself: once per discriminator update, before its loss,
+    so all of that update's calls and the following generator update share one σ̂ (and G's SN layers
+    advance once per generator update); see `step_driven_power_iteration`. That is Algorithm 1 of
+    the paper: one power iteration per update of W. With `training=False` (inference, export) u is only
+    read, so the output is a deterministic function of the weights. u is a constant for the gradient
+    (as in the paper), so ∂σ̂/∂W_m = v uᵀ. Because u is carried over between steps and W changes slowly,
+    one iteration per update suffices; σ̂ ≤ σ always, and it converges to σ as the iterations
+    accumulate. Before any advance u is random, so σ̂ is only a rough (under-)estimate.
 
     Unlike `keras.layers.SpectralNormalization`, the trainable kernel is never overwritten: W / σ̂ is
     computed on the fly and substituted for the kernel only for the duration of the wrapped layer's
@@ -95,6 +103,8 @@ class SpectralNormalization(keras.layers.Wrapper):
             seed = _common.check_positive_int(seed, "seed", minimum=0)
         self.seed = seed
         super().__init__(layer, **kwargs)
+        # False while a GAN step drives the power iteration (`step_driven_power_iteration`).
+        self._advance_in_call = True
 
     @staticmethod
     def _no_kernel_message(layer):
@@ -141,12 +151,20 @@ class SpectralNormalization(keras.layers.Wrapper):
         raw, matrix = self._matrix()
         u = ops.convert_to_tensor(self.u)  # this replica's copy
         if update:
-            u = ops.stop_gradient(self._power_iteration(matrix, u))
-            self.u.assign(u)
+            u = self._advance(matrix, u)
         else:
             u = _l2_normalize(u, self.epsilon)
         sigma = self._sigma(matrix, u)
         return ops.cast(ops.cast(raw, "float32") / (sigma + self.epsilon), raw.dtype), sigma
+
+    def _advance(self, matrix, u):
+        u = ops.stop_gradient(self._power_iteration(matrix, u))
+        self.u.assign(u)
+        return u
+
+    def advance(self):
+        """Runs `power_iterations` steps from the current kernel and stores u (what a training call does)."""
+        self._advance(self._matrix()[1], ops.convert_to_tensor(self.u))
 
     @property
     def sigma(self):
@@ -160,7 +178,7 @@ class SpectralNormalization(keras.layers.Wrapper):
     # ------------------------------------------------------------------ Layer API
     def call(self, inputs, training=None):
         kernel = self._kernel_variable
-        w_sn, _ = self._normalized(update=bool(training))
+        w_sn, _ = self._normalized(update=bool(training) and self._advance_in_call)
         outer = get_stateless_scope()
         scope = keras.StatelessScope(initialize_variables=False, collect_losses=True)
         if outer is not None:  # keep the values the outer scope maps (e.g. a stateless_call of the model)
@@ -184,3 +202,34 @@ class SpectralNormalization(keras.layers.Wrapper):
     def from_config(cls, config, custom_objects=None):
         config = dict(config)  # Wrapper.from_config pops "layer" from the dict it is given
         return super().from_config(config, custom_objects=custom_objects)
+
+
+def spectral_normalization_layers(model):
+    """The `SpectralNormalization` layers inside `model` (at any depth)."""
+    return [layer for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, SpectralNormalization)]
+
+
+@contextlib.contextmanager
+def step_driven_power_iteration(*models):
+    """While active, the SN layers of `models` keep u fixed in training calls; the caller advances them.
+
+    The GAN step traces its updates inside this context and calls `advance_power_iteration(net)` once
+    before each update of that net, so every call of the net within one update sees the same σ̂.
+    It only changes what is traced: a compiled step keeps the behaviour it was traced with.
+    """
+    layers = [layer for model in models for layer in spectral_normalization_layers(model)]
+    previous = [layer._advance_in_call for layer in layers]
+    for layer in layers:
+        layer._advance_in_call = False
+    try:
+        yield
+    finally:
+        for layer, value in zip(layers, previous):
+            layer._advance_in_call = value
+
+
+def advance_power_iteration(model):
+    """Advances u of every SN layer in `model` by one training call's power iterations."""
+    for layer in spectral_normalization_layers(model):
+        layer.advance()

@@ -5,6 +5,8 @@ import tensorflow as tf
 
 from tfgan_stable import sampling
 from tfgan_stable.distribute import StepNoise
+from tfgan_stable.layers.packing import packing_degree
+from tfgan_stable.layers.spectral_normalization import advance_power_iteration, step_driven_power_iteration
 from tfgan_stable.techniques.base import Technique
 
 # Independent random streams of one step; each is folded into the model's seed with the step counter.
@@ -21,13 +23,19 @@ def _check_model(model, name):
 class GAN(keras.Model):
     """Base class of all GAN families: owns the step order, randomness, loss reduction and distribution.
 
-    One `train_step` makes `n_critic` discriminator updates, then one generator update. Each side's loss
-    is the family's per-example loss plus the techniques' terms, reduced ONCE over the global batch with
-    `tf.nn.compute_average_loss` (scalar regularisers with `tf.nn.scale_regularization_loss`), so a step
-    on N replicas equals the step on one device with the same global batch. All randomness (z and any
-    technique's noise) is drawn for the whole global batch from a stateless seed made of (`seed`, stream,
-    optimizer step), and each replica keeps its own rows: replicas get different z, and the run is
-    reproducible. The same real batch is used by all `n_critic` discriminator updates, each with fresh z.
+    One `train_step` makes `n_critic` = k discriminator updates, then one generator update, as in
+    Algorithm 1 of WGAN and WGAN-GP: the dataset's batch holds the real data of the whole step, k·B
+    examples, and each critic update takes its own B of them (examples i, i + k, i + 2k, ... for update
+    i), with fresh z; the generator update draws B z. With `reuse_real_batch=True` every critic update
+    sees the whole batch instead. Each side's loss is the family's per-example loss plus the techniques'
+    terms, reduced ONCE over the global batch with `tf.nn.compute_average_loss` (scalar regularisers with
+    `tf.nn.scale_regularization_loss`), so a step on N replicas equals the step on one device with the
+    same global batch. All randomness (z and any technique's noise) is drawn for the whole global batch
+    from a stateless seed made of (`seed`, stream, optimizer step, purpose), and each replica keeps its
+    own rows: replicas get different z, and the run is reproducible. Spectral normalisation
+    (`layers.SpectralNormalization`) advances its power iteration once per update of its net, so the
+    real and fake halves of one loss share one σ̂. Logged values are global-batch means; the
+    discriminator's are averaged over the k updates.
 
     With `compile(jit_compile=True)` on one replica the whole step is compiled with XLA. Under a
     multi-replica strategy, where Keras' own whole-step `jit_compile` fails, each side's loss-and-gradient
@@ -41,9 +49,10 @@ class GAN(keras.Model):
       discriminator: a built `keras.Model` mapping samples to logits of shape [batch] or [batch, 1]
         ([batch / m, 1] when it packs m samples per input, see `layers.Pack`).
       latent_dim: size of z; must match the generator's input.
-      n_critic: discriminator updates per generator update.
-      techniques: a list of `tfgan_stable.techniques.Technique`.
+      n_critic: discriminator updates per generator update; the batch must be a multiple of it.
+      techniques: a list of `tfgan_stable.techniques.Technique` with distinct names.
       seed: integer seed of all the model's randomness.
+      reuse_real_batch: give every critic update the whole batch instead of its own part.
 
     Example:
       ```python
@@ -62,7 +71,8 @@ class GAN(keras.Model):
     #: statistics would couple. The example scripts and benchmarks build D with it.
     discriminator_norm = "batch"
 
-    def __init__(self, generator, discriminator, latent_dim, n_critic=1, techniques=(), seed=0, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim, n_critic=1, techniques=(), seed=0,
+                 reuse_real_batch=False, **kwargs):
         super().__init__(**kwargs)
         _check_model(generator, "generator")
         _check_model(discriminator, "discriminator")
@@ -86,14 +96,23 @@ class GAN(keras.Model):
             if not isinstance(t, Technique):
                 raise TypeError(f"`techniques` must hold tfgan_stable.techniques.Technique objects, got "
                                 f"{type(t).__name__}")
+        names = [t.name for t in techniques]
+        if len(set(names)) != len(names):
+            raise ValueError(f"`techniques` must have distinct names (they key the logs and the noise), got "
+                             f"{names}")
         if not isinstance(seed, (int, np.integer)):
             raise TypeError(f"`seed` must be an integer, got {seed!r}")
+        if not isinstance(reuse_real_batch, bool):
+            raise TypeError(f"`reuse_real_batch` must be True or False, got {reuse_real_batch!r}")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
         self.n_critic = int(n_critic)
         self.techniques = techniques
         self.seed = int(seed)
+        self.reuse_real_batch = reuse_real_batch
+        #: m, the samples per discriminator input (`layers.Pack`); noise that belongs to a pack uses it.
+        self.packing = packing_degree(discriminator)
         names = ["d_loss", "g_loss", *self.family_metrics]
         names += [t.name for t in techniques if t.name not in names]
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
@@ -118,8 +137,9 @@ class GAN(keras.Model):
         return None
 
     def discriminator_metrics(self, real_logits, fake_logits, step):
-        """Per-replica scalars logged after a discriminator update (names in `family_metrics`)."""
-        return {"d_real": tf.reduce_mean(real_logits), "d_fake": tf.reduce_mean(fake_logits)}
+        """Values logged after a discriminator update (names in `family_metrics`): per-example tensors,
+        logged as their global-batch mean, or scalars."""
+        return {"d_real": real_logits, "d_fake": fake_logits}
 
     def after_discriminator_step(self):
         """Family-specific update after each discriminator step (e.g. WGAN's weight clipping)."""
@@ -195,17 +215,17 @@ class GAN(keras.Model):
 
     # ------------------------------------------------------------------ training
     def fit(self, x=None, *args, **kwargs):
-        """`keras.Model.fit`, after checking the first batch (rank, shape, dtype; images must lie in [-1, 1])."""
-        self._check_training_data(x)
+        """`keras.Model.fit`, after checking the first batch (rank, shape, dtype, size; images in [-1, 1])."""
+        self._check_training_data(x, kwargs.get("batch_size"))
         return super().fit(x, *args, **kwargs)
 
-    def _check_training_data(self, x):
+    def _check_training_data(self, x, batch_size=None):
         if self._data_checked or x is None:
             return
         if isinstance(x, tf.data.Dataset):
             first = next(iter(x.take(1)))
         elif isinstance(x, (np.ndarray, tf.Tensor)):
-            first = x[:64]
+            first = x[:batch_size or 32]  # fit's default batch size
         else:  # generators, PyDatasets, distributed datasets: checked at trace time only
             return
         images = first[0] if isinstance(first, (tuple, list)) else first
@@ -215,7 +235,28 @@ class GAN(keras.Model):
         if values.ndim == 4 and (lo < -1.0 - 1e-3 or hi > 1.0 + 1e-3):  # images; 2-D toy points are unbounded
             raise ValueError(f"training images must be scaled to [-1, 1] (the generator's range), but the "
                              f"first batch spans [{lo:g}, {hi:g}]; for uint8 pixels use x / 127.5 - 1")
+        self._check_batch_size(len(values))
         self._data_checked = True
+
+    def _check_batch_size(self, batch):
+        """The batch must split evenly over replicas, critic updates (unless reused) and packs."""
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        parts = 1 if self.reuse_real_batch else self.n_critic
+        unit = replicas * parts * self.packing
+        if batch % unit == 0:
+            return
+        reasons = []
+        if parts > 1:
+            reasons.append(f"n_critic={self.n_critic}: each train_step splits the batch into {parts} disjoint "
+                           f"critic batches (pass reuse_real_batch=True to give every critic update the "
+                           f"whole batch)")
+        if self.packing > 1:
+            reasons.append(f"the discriminator packs {self.packing} samples per input (layers.Pack)")
+        if replicas > 1:
+            reasons.append(f"{replicas} replicas share the batch")
+        raise ValueError(f"the training batch of {batch} examples must be a multiple of {unit}: "
+                         + "; ".join(reasons) + f". Batch the dataset with a multiple of {unit} "
+                         f"(and drop_remainder=True)")
 
     def _check_images(self, images):
         expected = tuple(self.generator.outputs[0].shape)
@@ -240,87 +281,160 @@ class GAN(keras.Model):
         self._check_images(images)
         return tf.cast(images, self.compute_dtype), labels
 
+    def _critic_batches(self, real, labels):
+        """The (real, labels) of each critic update: the batch's k disjoint strided parts, or the batch k times.
+
+        Part i holds examples i, i + k, i + 2k, ... of this replica's batch. With a per-replica batch that
+        is a multiple of k, the parts over all replicas are the single device's parts, in the same order.
+        """
+        k = self.n_critic
+        if k == 1 or self.reuse_real_batch:
+            return [(real, labels)] * k
+        tf.debugging.assert_equal(
+            tf.shape(real)[0] % k, 0,
+            message=f"n_critic={k}: a (per-replica) batch that is not a multiple of {k} cannot be split into "
+                    f"{k} critic batches; batch the dataset with drop_remainder=True")
+
+        def split(t):
+            if t is None:
+                return [None] * k
+            t = tf.convert_to_tensor(t)
+            dims = [d if d is not None else tf.shape(t)[i + 1] for i, d in enumerate(t.shape[1:])]
+            parts = tf.reshape(t, [-1, k, *dims])
+            return [parts[:, i] for i in range(k)]
+
+        return list(zip(split(real), split(labels)))
+
     def _step_seed(self, stream, step):
         return sampling.fold_in(sampling.fold_in(self.seed, stream), step)
 
-    def _draw(self, stream, step, real, owners):
-        noise = StepNoise.for_replica(self._step_seed(stream, step), tf.shape(real)[0])
-        z = noise.latent(self.latent_dim)
-        extra = [owner(noise, real) for owner in owners]
-        return z, extra, noise.global_batch
+    def _noise(self, stream, step, real):
+        """The step's noise source for `stream`; `.named(purpose)` gives each purpose its own draws."""
+        return StepNoise.for_replica(self._step_seed(stream, step), tf.shape(real)[0])
 
     @staticmethod
-    def _reduce(name, per_example, terms, global_batch, local_batch, model):
+    def _count(values, global_batch, local_batch):
+        """How many values like `values` the global batch holds: global_batch · len(values) / local_batch.
+
+        A packed discriminator (`layers.Pack`) gives one value per m samples, so its values count the
+        global number of packs. A replica with an empty batch counts 1 (its sums are 0 anyway).
+        """
+        n = tf.shape(values)[0]
+        return tf.maximum(global_batch * n // tf.maximum(local_batch, 1), 1)
+
+    def _log_share(self, values, global_batch, local_batch):
+        """This replica's share of a logged value: summed over the replicas it is the global-batch mean.
+
+        Per-example values give sum / (global count); a scalar (the same on every replica) gives
+        value / replicas. An empty replica contributes 0, never NaN.
+        """
+        values = tf.cast(values, tf.float32)
+        if values.shape.rank == 0:
+            return values / tf.distribute.get_replica_context().num_replicas_in_sync
+        return tf.reduce_sum(values) / tf.cast(self._count(values, global_batch, local_batch), tf.float32)
+
+    @staticmethod
+    def _sum_over_replicas(shares):
+        """Adds up the replicas' shares (one all-reduce), so every replica logs the global value."""
+        ctx = tf.distribute.get_replica_context()
+        if ctx is None or ctx.num_replicas_in_sync == 1:
+            return shares
+        return ctx.all_reduce(tf.distribute.ReduceOp.SUM, shares)
+
+    def _logged(self, values, global_batch, local_batch):
+        return {name: self._log_share(v, global_batch, local_batch) for name, v in values.items()}
+
+    def _reduce(self, name, per_example, terms, global_batch, local_batch, model):
         """Reduces one side's per-example loss and its techniques' terms once over the global batch.
 
-        A packed discriminator (`layers.Pack`) gives one value per m samples: such values are averaged
-        over the global number of packs, global_batch · len(values) / local_batch.
-        Returns the loss to differentiate and the per-replica values to log (`name` is the total loss).
+        Per-example values are averaged over the global number of values (`_count`), scalar terms are
+        scaled by `tf.nn.scale_regularization_loss`. Returns the loss to differentiate and this replica's
+        shares of the logged values (`name` is the total loss).
         """
         def average(values):
-            count = global_batch * tf.shape(values)[0] // local_batch
-            return tf.nn.compute_average_loss(values, global_batch_size=count)
+            return tf.nn.compute_average_loss(values, global_batch_size=self._count(values, global_batch,
+                                                                                    local_batch))
 
         loss = average(per_example)
-        logs = {}
+        logged = {name: per_example}
         for technique, term in terms:
             if term is None:
                 continue
-            logs[technique.name] = tf.reduce_mean(term)
-            if term.shape.rank == 0:
-                loss += tf.nn.scale_regularization_loss(term)
-            else:
-                loss += average(term)
+            logged[technique.name] = term
+            loss += tf.nn.scale_regularization_loss(term) if term.shape.rank == 0 else average(term)
         if model.losses:
             loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
-        logs[name] = tf.reduce_mean(per_example) + sum(logs.values())
-        return loss, logs
+        shares = self._logged(logged, global_batch, local_batch)
+        shares[name] = tf.add_n(list(shares.values()))
+        return loss, shares
 
-    def _discriminator_gradients(self, real, labels, z, noise, global_batch, step):
-        family_noise, technique_noise = noise[0], noise[1:]
-        fake = tf.stop_gradient(self.generator(z, training=True))
+    def _discriminator_gradients(self, real, labels, draws, global_batch, step):
+        advance_power_iteration(self.discriminator)  # one power iteration per D update, before its loss
+        fake = tf.stop_gradient(self.generator(draws["z"], training=True))
+        local_batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
             real_logits = self.discriminate(real, labels, training=True)
             fake_logits = self.discriminate(fake, labels, training=True)
-            per_example = self.discriminator_loss(real_logits, fake_logits, step, family_noise)
-            terms = [(t, t.discriminator_penalty(self, real, fake, labels, n))
-                     for t, n in zip(self.techniques, technique_noise)]
-            loss, logs = self._reduce("d_loss", per_example, terms, global_batch, tf.shape(real)[0],
-                                      self.discriminator)
+            per_example = self.discriminator_loss(real_logits, fake_logits, step, draws["family"])
+            terms = [(t, t.discriminator_penalty(self, real, fake, labels, draws["techniques"][t.name]))
+                     for t in self.techniques]
+            loss, logs = self._reduce("d_loss", per_example, terms, global_batch, local_batch, self.discriminator)
         grads = tape.gradient(loss, self.discriminator.trainable_variables)
-        logs.update(self.discriminator_metrics(real_logits, fake_logits, step))
+        logs.update(self._logged(self.discriminator_metrics(real_logits, fake_logits, step), global_batch,
+                                 local_batch))
         return grads, logs
 
-    def _generator_gradients(self, real, labels, z, noise, global_batch, step):
+    def _generator_gradients(self, real, labels, draws, global_batch, step):
+        advance_power_iteration(self.generator)  # one power iteration per G update
         with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
+            fake = self.generator(draws["z"], training=True)
             fake_logits = self.discriminate(fake, labels, training=True)
             real_logits = self.discriminate(real, labels, training=True) if self.generator_uses_real else None
             per_example = self.generator_loss(fake_logits, real_logits, step)
-            terms = [(t, t.generator_penalty(self, real, fake, labels, n)) for t, n in zip(self.techniques, noise)]
-            loss, logs = self._reduce("g_loss", per_example, terms, global_batch, tf.shape(z)[0], self.generator)
+            terms = [(t, t.generator_penalty(self, real, fake, labels, draws["techniques"][t.name]))
+                     for t in self.techniques]
+            loss, logs = self._reduce("g_loss", per_example, terms, global_batch, tf.shape(real)[0],
+                                      self.generator)
         return tape.gradient(loss, self.generator.trainable_variables), logs
 
-    def train_step(self, data):
-        real, labels = self._unpack(data)
-        d_vars = self.discriminator.trainable_variables
-        g_vars = self.generator.trainable_variables
-        d_owners = [self.discriminator_noise] + [t.discriminator_noise for t in self.techniques]
-        for _ in range(self.n_critic):
-            step = tf.convert_to_tensor(self.d_optimizer.iterations)
-            z, noise, global_batch = self._draw(_STREAM_D, step, real, d_owners)
-            grads, d_logs = self._d_grads(real, labels, z, noise, global_batch, step)
-            self.d_optimizer.apply_gradients(zip(grads, d_vars))
-            self.after_discriminator_step()
-            for t in self.techniques:
-                t.after_discriminator_step(self)
+    def _discriminator_update(self, real, labels):
+        step = tf.convert_to_tensor(self.d_optimizer.iterations)
+        noise = self._noise(_STREAM_D, step, real)
+        draws = {"z": noise.named("z").latent(self.latent_dim),
+                 "family": self.discriminator_noise(noise.named("family"), real),
+                 "techniques": {t.name: t.discriminator_noise(noise.named(t.name), real) for t in self.techniques}}
+        grads, logs = self._d_grads(real, labels, draws, noise.global_batch, step)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        self.after_discriminator_step()
+        for t in self.techniques:
+            t.after_discriminator_step(self)
+        return logs
+
+    def _generator_update(self, real, labels):
         step = tf.convert_to_tensor(self.g_optimizer.iterations)
-        z, noise, global_batch = self._draw(_STREAM_G, step, real, [t.generator_noise for t in self.techniques])
-        grads, g_logs = self._g_grads(real, labels, z, noise, global_batch, step)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars))
+        noise = self._noise(_STREAM_G, step, real)
+        draws = {"z": noise.named("z").latent(self.latent_dim),
+                 "techniques": {t.name: t.generator_noise(noise.named(t.name), real) for t in self.techniques}}
+        grads, logs = self._g_grads(real, labels, draws, noise.global_batch, step)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         for t in self.techniques:
             t.after_generator_step(self)
-        for name, value in {**d_logs, **g_logs}.items():
+        return logs
+
+    def train_step(self, data):
+        """n_critic discriminator updates, each on its own part of the batch, then one generator update.
+
+        The generator update draws as many z as one critic batch holds and sees the last critic batch's
+        real data (relativistic losses). Logged discriminator values are means over the n_critic updates.
+        """
+        real, labels = self._unpack(data)
+        batches = self._critic_batches(real, labels)
+        with step_driven_power_iteration(self.generator, self.discriminator):
+            d_logs = [self._discriminator_update(*batch) for batch in batches]
+            g_logs = self._generator_update(*batches[-1])
+        logs = {name: tf.add_n([l[name] for l in d_logs]) / len(d_logs) for name in d_logs[0]}
+        logs = self._sum_over_replicas({**logs, **g_logs})
+        for name, value in logs.items():
             self._trackers[name].update_state(value)
         return {name: m.result() for name, m in self._trackers.items()}
 
@@ -332,14 +446,16 @@ class GAN(keras.Model):
         """
         real, labels = self._unpack(data)
         step = tf.convert_to_tensor(self.g_optimizer.iterations)
-        z, (family_noise,), _ = self._draw(_STREAM_EVAL, step, real, [self.discriminator_noise])
-        fake = self.generator(z, training=False)
+        noise = self._noise(_STREAM_EVAL, step, real)
+        fake = self.generator(noise.named("z").latent(self.latent_dim), training=False)
         real_logits = self.discriminate(real, labels, training=False)
         fake_logits = self.discriminate(fake, labels, training=False)
-        logs = {"d_loss": tf.reduce_mean(self.discriminator_loss(real_logits, fake_logits, step, family_noise)),
-                "g_loss": tf.reduce_mean(self.generator_loss(
-                    fake_logits, real_logits if self.generator_uses_real else None, step)),
-                **self.discriminator_metrics(real_logits, fake_logits, step)}
+        family_noise = self.discriminator_noise(noise.named("family"), real)
+        values = {"d_loss": self.discriminator_loss(real_logits, fake_logits, step, family_noise),
+                  "g_loss": self.generator_loss(fake_logits, real_logits if self.generator_uses_real else None,
+                                                step),
+                  **self.discriminator_metrics(real_logits, fake_logits, step)}
+        logs = self._sum_over_replicas(self._logged(values, noise.global_batch, tf.shape(real)[0]))
         for name, value in logs.items():
             self._trackers[name].update_state(value)
         return {name: self._trackers[name].result() for name in logs}
@@ -384,6 +500,7 @@ class GAN(keras.Model):
             "n_critic": self.n_critic,
             "techniques": [keras.saving.serialize_keras_object(t) for t in self.user_techniques],
             "seed": self.seed,
+            "reuse_real_batch": self.reuse_real_batch,
             "name": self.name,
         }
 

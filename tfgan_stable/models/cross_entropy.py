@@ -3,6 +3,7 @@ import keras
 import tensorflow as tf
 
 from tfgan_stable import losses
+from tfgan_stable.layers.packing import first_of_each_pack
 from tfgan_stable.models.base import GAN
 from tfgan_stable.techniques.penalties import DRAGANPenalty
 
@@ -21,7 +22,7 @@ class MinimaxGAN(GAN):
     log(1 − D(G(z))) (`losses.minimax_generator_loss`). One-sided label smoothing (Salimans et al. 2016)
     replaces the real target 1 by `real_label` (e.g. 0.9) and leaves the fake target at 0. With
     `label_noise` = p > 0, each example's pair of targets is swapped (real ↔ fake) with probability p,
-    drawn per example from the model's seed ("noisy labels", Salimans et al. 2016 / Sønderby et al. 2017).
+    drawn per example (per pack with a packed D, `layers.Pack`) from the model's seed ("noisy labels", Salimans et al. 2016 / Sønderby et al. 2017).
 
     Args:
       real_label: target for real data in D's loss (1.0 = no smoothing).
@@ -49,13 +50,13 @@ class MinimaxGAN(GAN):
 
     def discriminator_loss(self, real_logits, fake_logits, step, noise):
         if noise is not None:  # one draw per example; a packed D (layers.Pack) uses each pack's first
-            noise = tf.reshape(noise, [tf.shape(real_logits)[0], -1])[:, 0]
+            noise = first_of_each_pack(noise, self.packing)
         real_t, fake_t = self.discriminator_targets(noise)
         return losses.minimax_discriminator_loss(real_logits, fake_logits, real_t, fake_t)
 
     def discriminator_metrics(self, real_logits, fake_logits, step):
         """Mean D(x) and D(G(z)) as probabilities."""
-        return {"d_real": tf.reduce_mean(tf.sigmoid(real_logits)), "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits))}
+        return {"d_real": tf.sigmoid(real_logits), "d_fake": tf.sigmoid(fake_logits)}
 
     def generator_loss(self, fake_logits, real_logits, step):
         return losses.minimax_generator_loss(fake_logits)

@@ -12,8 +12,7 @@ class _CriticGAN(GAN):
     family_metrics = ("d_real", "d_fake", "wasserstein_estimate")
 
     def discriminator_metrics(self, real_logits, fake_logits, step):
-        real, fake = tf.reduce_mean(real_logits), tf.reduce_mean(fake_logits)
-        return {"d_real": real, "d_fake": fake, "wasserstein_estimate": real - fake}
+        return {"d_real": real_logits, "d_fake": fake_logits, "wasserstein_estimate": real_logits - fake_logits}
 
     def discriminator_loss(self, real_logits, fake_logits, step, noise):
         return losses.wasserstein_discriminator_loss(real_logits, fake_logits)
@@ -32,7 +31,8 @@ class WGAN(_CriticGAN):
 
     Args:
       clip_value: c.
-      n_critic: critic updates per generator update (5 by default).
+      n_critic: critic updates per generator update (5 by default); each takes its own fifth of the
+        batch, so batch the dataset with 5 × the critic batch (see `tfgan_stable.GAN`).
       **kwargs: see `tfgan_stable.GAN`.
     """
 
@@ -60,7 +60,8 @@ class WGANGP(_CriticGAN):
 
     Args:
       penalty_weight: λ.
-      n_critic: critic updates per generator update (5 by default).
+      n_critic: critic updates per generator update (5 by default); each takes its own fifth of the
+        batch, so batch the dataset with 5 × the critic batch (see `tfgan_stable.GAN`).
       **kwargs: see `tfgan_stable.GAN`.
     """
 

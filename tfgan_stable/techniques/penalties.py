@@ -1,7 +1,9 @@
 """Gradient penalties on the discriminator."""
 import keras
+import numpy as np
 import tensorflow as tf
 
+from tfgan_stable.layers.packing import first_of_each_pack
 from tfgan_stable.losses import gradient_norm_penalty
 from tfgan_stable.techniques.base import Technique
 
@@ -12,13 +14,18 @@ def _check_weight(weight, name):
     return float(weight)
 
 
+def _per_pack(draws, m):
+    """Per-example draws [n, 1, ...] -> each pack's first draw, repeated for its m samples (see `layers.Pack`)."""
+    return draws if m == 1 else tf.repeat(first_of_each_pack(draws, m), m, axis=0)
+
+
 def _penalty_at(gan, points, labels, weight, target):
     with tf.GradientTape() as tape:
         tape.watch(points)
         outputs = gan.discriminate(points, labels, training=True)
     gradients = tape.gradient(outputs, points)
     # One norm per output: a packed discriminator's logit depends on its m consecutive samples (`layers.Pack`).
-    gradients = tf.reshape(gradients, [tf.shape(outputs)[0], -1])
+    gradients = tf.reshape(gradients, [-1, gan.packing * int(np.prod(points.shape[1:]))])
     return weight * gradient_norm_penalty(gradients, target=target)
 
 
@@ -28,6 +35,9 @@ class GradientPenalty(Technique):
 
     λ·(‖∇D(x̂)‖₂ − 1)² at x̂ = ε·x + (1 − ε)·G(z), with ε ~ U[0, 1] drawn per example, added to the
     discriminator loss of every example. Finite at a zero gradient (see `losses.gradient_norm_penalty`).
+    With a packed discriminator (PacGAN, `layers.Pack`) the unit is the pack: one ε per pack, so the pack
+    of points lies on the segment between a real pack and a fake pack, and the norm is that of the
+    gradient of the pack's logit with respect to all m samples.
 
     Args:
       weight: λ (10 in the paper).
@@ -44,7 +54,7 @@ class GradientPenalty(Technique):
         return noise.uniform([1] * (real.shape.rank - 1))
 
     def discriminator_penalty(self, gan, real, fake, labels, noise):
-        epsilon = tf.cast(noise, real.dtype)
+        epsilon = tf.cast(_per_pack(noise, gan.packing), real.dtype)
         points = epsilon * real + (1.0 - epsilon) * fake
         return _penalty_at(gan, points, labels, self.weight, self.target)
 
@@ -57,8 +67,13 @@ class DRAGANPenalty(Technique):
     """DRAGAN penalty around perturbed real data (Kodali et al. 2017, "On convergence and stability of GANs").
 
     λ·(‖∇D(x̂)‖₂ − k)² at x̂ = x + α·δ, where δ = c·std(x)·u with u ~ U[0, 1] element-wise, α ~ U[0, 1] per
-    example, and std(x) the standard deviation of the whole (global) real batch. The paper's defaults are
-    λ = 10, k = 1, c = 0.5.
+    example (per pack with `layers.Pack`, as in `GradientPenalty`), and std(x) the standard deviation of
+    the whole (global) real batch. The paper's defaults are λ = 10, k = 1, c = 0.5.
+
+    Which perturbation: the paper writes δ ~ N(0, cI), a zero-mean perturbation on both sides of the data.
+    The authors' reference code instead perturbs one-sidedly, x + c·std(x)·U[0, 1], and penalises points
+    on the segment from x to that perturbed x; its published results come from that code, and the common
+    re-implementations follow it, so that is what this class implements.
 
     Args:
       weight: λ.
@@ -81,7 +96,7 @@ class DRAGANPenalty(Technique):
 
     def discriminator_penalty(self, gan, real, fake, labels, noise):
         delta = self.scale * noise["std"] * noise["u"]
-        points = real + noise["alpha"] * delta
+        points = real + _per_pack(noise["alpha"], gan.packing) * delta
         return _penalty_at(gan, points, labels, self.weight, self.target)
 
     def get_config(self):
