@@ -7,7 +7,7 @@ from tfgan_stable import sampling
 from tfgan_stable.distribute import StepNoise
 from tfgan_stable.layers.packing import packing_degree
 from tfgan_stable.layers.spectral_normalization import advance_power_iteration, step_driven_power_iteration
-from tfgan_stable.techniques.base import Technique
+from tfgan_stable.techniques.base import Technique, UpdateContext
 
 # Independent random streams of one step; each is folded into the model's seed with the step counter.
 _STREAM_D, _STREAM_G, _STREAM_EVAL = 1, 2, 3
@@ -97,9 +97,9 @@ class GAN(keras.Model):
                 raise TypeError(f"`techniques` must hold tfgan_stable.techniques.Technique objects, got "
                                 f"{type(t).__name__}")
         names = [t.name for t in techniques]
-        if len(set(names)) != len(names):
-            raise ValueError(f"`techniques` must have distinct names (they key the logs and the noise), got "
-                             f"{names}")
+        if len(set(names)) != len(names) or {"z", "family"} & set(names):
+            raise ValueError(f"`techniques` must have distinct names other than 'z' and 'family' (they key the "
+                             f"logs and the noise), got {names}")
         if not isinstance(seed, (int, np.integer)):
             raise TypeError(f"`seed` must be an integer, got {seed!r}")
         if not isinstance(reuse_real_batch, bool):
@@ -113,11 +113,32 @@ class GAN(keras.Model):
         self.reuse_real_batch = reuse_real_batch
         #: m, the samples per discriminator input (`layers.Pack`); noise that belongs to a pack uses it.
         self.packing = packing_degree(discriminator)
+        for t in techniques:
+            t.attach(self)
+        # Not tracked by Keras: the feature model only re-uses D's layers, which are tracked through D.
+        names, model = self._feature_extractor(techniques)
+        object.__setattr__(self, "_feature_layers", names)
+        object.__setattr__(self, "_feature_model", model)
         names = ["d_loss", "g_loss", *self.family_metrics]
         names += [t.name for t in techniques if t.name not in names]
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self._data_checked = False
         self.built = True
+
+    def _feature_extractor(self, techniques):
+        """A model sharing D's layers that also returns the outputs of the layers techniques read."""
+        names = list(dict.fromkeys(name for t in techniques for name in t.feature_layers))
+        if not names:
+            return (), None
+        known = [layer.name for layer in self.discriminator.layers]
+        for name in names:
+            if name not in known:
+                raise ValueError(f"feature layer {name!r} (asked for by a technique) is not a layer of the "
+                                 f"discriminator; its layers are {known}")
+        outputs = [self.discriminator.get_layer(name).output for name in names]
+        model = keras.Model(self.discriminator.inputs, [self.discriminator.outputs[0], *outputs],
+                            name=f"{self.discriminator.name}_features")
+        return tuple(names), model
 
     # ------------------------------------------------------------------ family interface
     def builtin_techniques(self):
@@ -206,8 +227,20 @@ class GAN(keras.Model):
         return list(self._trackers.values())
 
     def call(self, z, training=False):
-        """Generates samples from latent vectors z: G(z)."""
-        return self.generator(z, training=training)
+        """Generates samples from latent vectors z: G(z) in training, the `sampler` in inference."""
+        return self.generator(z, training=True) if training else self.sampler(z, training=False)
+
+    @property
+    def sampler(self):
+        """The generator that `generate`, `export_generator` and the callbacks use.
+
+        A technique may supply one (`techniques.EMA`: the averaged generator); otherwise `generator`.
+        """
+        for t in reversed(self.techniques):
+            generator = t.sampling_generator(self)
+            if generator is not None:
+                return generator
+        return self.generator
 
     def discriminate(self, samples, labels=None, training=False):
         """D's logits for `samples`, flattened to shape [batch] (labels are for conditional families)."""
@@ -368,57 +401,87 @@ class GAN(keras.Model):
         shares[name] = tf.add_n(list(shares.values()))
         return loss, shares
 
+    def _draws(self, noise, real, player):
+        """All randomness of one update, by purpose: z, the family's (D only), each technique's."""
+        draws = {"z": noise.named("z").latent(self.latent_dim)}
+        if player == "discriminator":
+            draws["family"] = self.discriminator_noise(noise.named("family"), real)
+        for t in self.techniques:
+            draws[t.name] = t.draw(noise.named(t.name), real, player)
+        return draws
+
+    def _judge(self, ctx, real=True):
+        """D on what it sees: the techniques' transforms of real and fake, then logits and features."""
+        ctx.real_input, ctx.fake_input = ctx.real, ctx.fake
+        for t in self.techniques:
+            ctx.real_input = t.transform_discriminator_input(ctx.real_input, "real", ctx)
+            ctx.fake_input = t.transform_discriminator_input(ctx.fake_input, "fake", ctx)
+        lookahead = [f for f in (t.lookahead_discriminator(self, ctx) for t in self.techniques) if f is not None]
+        ctx.fake_logits, ctx.fake_features = self._discriminate_features(ctx.fake_input, ctx.labels)
+        if real:
+            ctx.real_logits, ctx.real_features = self._discriminate_features(ctx.real_input, ctx.labels)
+        if lookahead:  # the generator's loss against a look-ahead D (unrolled GANs)
+            ctx.fake_logits = lookahead[-1](ctx.fake_input, ctx.labels)
+            ctx.real_logits = lookahead[-1](ctx.real_input, ctx.labels) if real else None
+
+    def _discriminate_features(self, samples, labels):
+        if self._feature_model is None:
+            return self.discriminate(samples, labels, training=True), {}
+        logits, *features = self._feature_model(samples, training=True)
+        return tf.reshape(logits, [-1]), dict(zip(self._feature_layers, features))
+
     def _discriminator_gradients(self, real, labels, draws, global_batch, step):
         advance_power_iteration(self.discriminator)  # one power iteration per D update, before its loss
-        fake = tf.stop_gradient(self.generator(draws["z"], training=True))
-        local_batch = tf.shape(real)[0]
+        ctx = UpdateContext("discriminator", step, real, labels, draws, global_batch, tf.shape(real)[0])
+        ctx.fake = tf.stop_gradient(self.generator(ctx.z, training=True))
         with tf.GradientTape() as tape:
-            real_logits = self.discriminate(real, labels, training=True)
-            fake_logits = self.discriminate(fake, labels, training=True)
-            per_example = self.discriminator_loss(real_logits, fake_logits, step, draws["family"])
-            terms = [(t, t.discriminator_penalty(self, real, fake, labels, draws["techniques"][t.name]))
-                     for t in self.techniques]
-            loss, logs = self._reduce("d_loss", per_example, terms, global_batch, local_batch, self.discriminator)
+            self._judge(ctx)
+            per_example = self.discriminator_loss(ctx.real_logits, ctx.fake_logits, step, draws["family"])
+            terms = [(t, t.discriminator_term(self, ctx)) for t in self.techniques]
+            loss, logs = self._reduce("d_loss", per_example, terms, global_batch, ctx.local_batch,
+                                      self.discriminator)
         grads = tape.gradient(loss, self.discriminator.trainable_variables)
-        logs.update(self._logged(self.discriminator_metrics(real_logits, fake_logits, step), global_batch,
-                                 local_batch))
-        return grads, logs
+        logs.update(self._logged(self.discriminator_metrics(ctx.real_logits, ctx.fake_logits, step), global_batch,
+                                 ctx.local_batch))
+        return grads, logs, ctx.fake
 
     def _generator_gradients(self, real, labels, draws, global_batch, step):
         advance_power_iteration(self.generator)  # one power iteration per G update
+        ctx = UpdateContext("generator", step, real, labels, draws, global_batch, tf.shape(real)[0])
         with tf.GradientTape() as tape:
-            fake = self.generator(draws["z"], training=True)
-            fake_logits = self.discriminate(fake, labels, training=True)
-            real_logits = self.discriminate(real, labels, training=True) if self.generator_uses_real else None
-            per_example = self.generator_loss(fake_logits, real_logits, step)
-            terms = [(t, t.generator_penalty(self, real, fake, labels, draws["techniques"][t.name]))
-                     for t in self.techniques]
-            loss, logs = self._reduce("g_loss", per_example, terms, global_batch, tf.shape(real)[0],
-                                      self.generator)
-        return tape.gradient(loss, self.generator.trainable_variables), logs
+            ctx.fake = self.generator(ctx.z, training=True)
+            self._judge(ctx, real=self.generator_uses_real or bool(self._feature_layers))
+            if any(t.replaces_generator_loss for t in self.techniques):
+                per_example = tf.zeros_like(ctx.fake_logits)
+            else:
+                per_example = self.generator_loss(ctx.fake_logits, ctx.real_logits, step)
+            terms = [(t, t.generator_term(self, ctx)) for t in self.techniques]
+            loss, logs = self._reduce("g_loss", per_example, terms, global_batch, ctx.local_batch, self.generator)
+        return tape.gradient(loss, self.generator.trainable_variables), logs, ctx.fake
 
     def _discriminator_update(self, real, labels):
         step = tf.convert_to_tensor(self.d_optimizer.iterations)
         noise = self._noise(_STREAM_D, step, real)
-        draws = {"z": noise.named("z").latent(self.latent_dim),
-                 "family": self.discriminator_noise(noise.named("family"), real),
-                 "techniques": {t.name: t.discriminator_noise(noise.named(t.name), real) for t in self.techniques}}
-        grads, logs = self._d_grads(real, labels, draws, noise.global_batch, step)
+        draws = self._draws(noise, real, "discriminator")
+        grads, logs, fake = self._d_grads(real, labels, draws, noise.global_batch, step)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
         self.after_discriminator_step()
+        ctx = UpdateContext("discriminator", step, real, labels, draws, noise.global_batch, tf.shape(real)[0])
+        ctx.fake = fake
         for t in self.techniques:
-            t.after_discriminator_step(self)
+            t.after_discriminator_update(self, ctx)
         return logs
 
     def _generator_update(self, real, labels):
         step = tf.convert_to_tensor(self.g_optimizer.iterations)
         noise = self._noise(_STREAM_G, step, real)
-        draws = {"z": noise.named("z").latent(self.latent_dim),
-                 "techniques": {t.name: t.generator_noise(noise.named(t.name), real) for t in self.techniques}}
-        grads, logs = self._g_grads(real, labels, draws, noise.global_batch, step)
+        draws = self._draws(noise, real, "generator")
+        grads, logs, fake = self._g_grads(real, labels, draws, noise.global_batch, step)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        ctx = UpdateContext("generator", step, real, labels, draws, noise.global_batch, tf.shape(real)[0])
+        ctx.fake = fake
         for t in self.techniques:
-            t.after_generator_step(self)
+            t.after_generator_update(self, ctx)
         return logs
 
     def train_step(self, data):
@@ -461,8 +524,8 @@ class GAN(keras.Model):
         return {name: self._trackers[name].result() for name in logs}
 
     # ------------------------------------------------------------------ sampling and export
-    def generate(self, num=None, z=None, seed=0, truncation=None, batch_size=256):
-        """Generates samples G(z) in inference mode.
+    def generate(self, num=None, z=None, seed=0, truncation=None, batch_size=256, raw=False):
+        """Generates samples G(z) in inference mode, with the `sampler` (e.g. the EMA generator).
 
         Args:
           num: number of samples to draw (z ~ N(0, I) from `seed`); or give `z` instead.
@@ -470,6 +533,7 @@ class GAN(keras.Model):
           seed: integer seed for z; the same seed gives the same z as the exported `sample` signature.
           truncation: optional threshold of the truncation trick (see `sampling.latent_normal`).
           batch_size: samples per generator call.
+          raw: use the trained `generator` even when a technique supplies an averaged one.
 
         Returns:
           A tensor of samples.
@@ -483,13 +547,18 @@ class GAN(keras.Model):
         z = tf.convert_to_tensor(z, tf.float32)
         if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
             raise ValueError(f"`z` must have shape [n, {self.latent_dim}] (latent_dim), got {tuple(z.shape)}")
-        parts = [self.generator(z[i:i + batch_size], training=False) for i in range(0, z.shape[0], batch_size)]
+        generator = self.generator if raw else self.sampler
+        parts = [generator(z[i:i + batch_size], training=False) for i in range(0, z.shape[0], batch_size)]
         return tf.concat(parts, axis=0)
 
-    def export_generator(self, path):
-        """Writes the generator as a SavedModel for TF Serving; see `tfgan_stable.export.export_generator`."""
-        from tfgan_stable.export import export_generator
-        return export_generator(self.generator, path, latent_dim=self.latent_dim)
+    def export_generator(self, path, max_batch_size=None, raw=False):
+        """Writes the `sampler` (or with `raw` the trained generator) as a SavedModel for TF Serving.
+
+        See `tfgan_stable.export.export_generator`; `max_batch_size` caps the images per request.
+        """
+        from tfgan_stable import export
+        return export.export_generator(self.generator if raw else self.sampler, path, latent_dim=self.latent_dim,
+                                       max_batch_size=max_batch_size or export.DEFAULT_MAX_BATCH_SIZE)
 
     # ------------------------------------------------------------------ serialisation
     def get_config(self):

@@ -1,49 +1,106 @@
-"""The interface every stabilisation technique implements."""
+"""The interface every stabilisation technique implements, and the context the step hands to it."""
 import keras
 
 
-class Technique:
-    """A stabiliser that plugs into any `tfgan_stable.GAN` family.
+class UpdateContext:
+    """What one update of one player has computed so far; the step fills it in as it goes.
 
-    A technique may add a loss term to either player, draw its own randomness, and update state after a
-    step. The GAN base model calls the hooks in this order for each discriminator update:
-    `discriminator_noise` (replica function, eager shapes) → `discriminator_penalty` (inside the possibly
-    XLA-compiled loss-and-gradient function) → `after_discriminator_step` (after the optimizer update), and
-    likewise for the generator. Every hook has a neutral default, so a technique overrides only what it uses.
-
-    A penalty is either per-example (shape [batch]; reduced over the global batch with the loss) or a
-    scalar regulariser (scaled by `tf.nn.scale_regularization_loss`). Its mean is logged under `name`.
+    Attributes (tensors are this replica's):
+      player: "discriminator" or "generator".
+      step: the player's optimizer step (scalar int tensor).
+      real, labels: the update's real batch (labels None for unconditional data).
+      z: the update's latent batch.
+      fake: G(z) (a constant for the discriminator's update).
+      real_input, fake_input: what D saw, after the techniques' input transforms.
+      real_logits, fake_logits: D's outputs on them ([batch] or [packs]).
+      real_features, fake_features: {layer name: output} for the layers techniques asked for.
+      draws: {purpose: draws} of this update (see `Technique.draw`).
+      global_batch, local_batch: examples in the global and in this replica's batch.
     """
 
-    name = "technique"
+    def __init__(self, player, step, real, labels, draws, global_batch, local_batch):
+        self.player, self.step, self.real, self.labels = player, step, real, labels
+        self.draws, self.global_batch, self.local_batch = draws, global_batch, local_batch
+        self.z = draws["z"]
+        self.fake = self.real_input = self.fake_input = None
+        self.real_logits = self.fake_logits = None
+        self.real_features, self.fake_features = {}, {}
 
-    def discriminator_noise(self, noise, real):
-        """Draws this technique's randomness for a discriminator update from a `StepNoise`; returns a nest or None."""
+
+class Technique(keras.layers.Layer):
+    """A stabiliser that plugs into any `tfgan_stable.GAN` family; each hook has a neutral default.
+
+    A technique is a Keras layer, so the variables it creates in `attach` are tracked by the GAN:
+    `.keras` files, `save_weights`, checkpoints and `BackupAndRestore` keep them. For every update of a
+    player the GAN step calls, in this order:
+
+    1. `draw(noise, real, player)` in the replica function: the technique's randomness, from a
+       `distribute.StepNoise` of its own (keyed by its name), for the whole global batch.
+    2. `transform_discriminator_input(samples, which, ctx)` for D's real and fake inputs (`which` is
+       "real" or "fake"): what D sees (instance noise, augmentation, replayed fakes).
+    3. `discriminator_term(gan, ctx)` or `generator_term(gan, ctx)` inside the loss (possibly
+       XLA-compiled): a per-example ([batch] or [packs]) or scalar loss term, or None. With
+       `replaces_generator_loss = True` the generator term replaces the family's generator loss.
+    4. `after_discriminator_update(gan, ctx)` / `after_generator_update(gan, ctx)` after the optimizer
+       update, in the replica function: state updates (use `distribute.update_variables` for
+       variables that must stay identical on every replica). `ctx.fake` holds the update's fakes.
+
+    Besides: `attach(gan)` once, when the GAN is built (inside its strategy scope): create state there.
+    `feature_layers`: names of D layers whose outputs the terms read from `ctx.real_features` /
+    `ctx.fake_features`. `sampling_generator(gan)`: a generator that `GAN.generate`, export and the
+    callbacks use instead of the trained one (EMA). `lookahead_discriminator(gan, ctx)`: a function
+    samples → logits that the generator's loss uses instead of D (unrolled GANs).
+
+    The mean of a term is logged under the technique's name. Subclasses give a `default_name` and the
+    formula and paper in their docstring, and list their constructor arguments in `get_config`.
+    """
+
+    default_name = "technique"
+    #: Names of discriminator layers whose outputs this technique reads.
+    feature_layers = ()
+    #: Whether `generator_term` replaces the family's generator loss instead of adding to it.
+    replaces_generator_loss = False
+
+    def __init__(self, name=None, **kwargs):
+        super().__init__(name=name or self.default_name, **kwargs)
+
+    def attach(self, gan):
+        """Creates the technique's state once the GAN is built (inside its strategy scope)."""
+        self.built = True
+
+    def draw(self, noise, real, player):
+        """Randomness for one update of `player` from a `StepNoise`; returns a nest or None."""
         return None
 
-    def discriminator_penalty(self, gan, real, fake, labels, noise):
-        """Returns an extra discriminator loss term (per-example or scalar), or None."""
+    def transform_discriminator_input(self, samples, which, ctx):
+        """What D sees instead of `samples` (`which` is "real" or "fake")."""
+        return samples
+
+    def discriminator_term(self, gan, ctx):
+        """An extra discriminator loss term (per-example or scalar), or None."""
         return None
 
-    def after_discriminator_step(self, gan):
-        """Updates state after each discriminator update (use `tfgan_stable.distribute.update_variables`)."""
-
-    def generator_noise(self, noise, real):
-        """Draws this technique's randomness for a generator update; returns a nest or None."""
+    def generator_term(self, gan, ctx):
+        """An extra generator loss term (per-example or scalar), or None."""
         return None
 
-    def generator_penalty(self, gan, real, fake, labels, noise):
-        """Returns an extra generator loss term (per-example or scalar), or None."""
+    def lookahead_discriminator(self, gan, ctx):
+        """A function (samples, labels) → logits for the generator's loss instead of D, or None."""
         return None
 
-    def after_generator_step(self, gan):
+    def after_discriminator_update(self, gan, ctx):
+        """Updates state after each discriminator update."""
+
+    def after_generator_update(self, gan, ctx):
         """Updates state after each generator update."""
 
+    def sampling_generator(self, gan):
+        """A generator for `generate`/export/callbacks instead of `gan.generator`, or None."""
+        return None
+
+    def call(self, inputs):  # a technique is not called as a layer; its hooks are
+        raise TypeError(f"{type(self).__name__} is a GAN technique: pass it to a GAN's `techniques`")
+
     def get_config(self):
-        """Constructor arguments, for `keras.saving.serialize_keras_object`."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
+        """Constructor arguments (subclasses add theirs), for `keras.saving.serialize_keras_object`."""
+        return {"name": self.name}

@@ -44,22 +44,23 @@ class GradientPenalty(Technique):
       target: the gradient norm the penalty pulls towards (1 in the paper).
     """
 
-    name = "gradient_penalty"
+    default_name = "gradient_penalty"
 
-    def __init__(self, weight=10.0, target=1.0):
+    def __init__(self, weight=10.0, target=1.0, **kwargs):
+        super().__init__(**kwargs)
         self.weight = _check_weight(weight, "weight")
         self.target = float(target)
 
-    def discriminator_noise(self, noise, real):
-        return noise.uniform([1] * (real.shape.rank - 1))
+    def draw(self, noise, real, player):
+        return noise.uniform([1] * (real.shape.rank - 1)) if player == "discriminator" else None
 
-    def discriminator_penalty(self, gan, real, fake, labels, noise):
-        epsilon = tf.cast(_per_pack(noise, gan.packing), real.dtype)
-        points = epsilon * real + (1.0 - epsilon) * fake
-        return _penalty_at(gan, points, labels, self.weight, self.target)
+    def discriminator_term(self, gan, ctx):
+        epsilon = tf.cast(_per_pack(ctx.draws[self.name], gan.packing), ctx.real_input.dtype)
+        points = epsilon * ctx.real_input + (1.0 - epsilon) * ctx.fake_input
+        return _penalty_at(gan, points, ctx.labels, self.weight, self.target)
 
     def get_config(self):
-        return {"weight": self.weight, "target": self.target}
+        return {**super().get_config(), "weight": self.weight, "target": self.target}
 
 
 @keras.saving.register_keras_serializable(package="tfgan_stable")
@@ -81,23 +82,27 @@ class DRAGANPenalty(Technique):
       scale: c, the perturbation size in units of the data's standard deviation.
     """
 
-    name = "dragan_penalty"
+    default_name = "dragan_penalty"
 
-    def __init__(self, weight=10.0, target=1.0, scale=0.5):
+    def __init__(self, weight=10.0, target=1.0, scale=0.5, **kwargs):
+        super().__init__(**kwargs)
         self.weight = _check_weight(weight, "weight")
         self.target = float(target)
         self.scale = _check_weight(scale, "scale")
 
-    def discriminator_noise(self, noise, real):
+    def draw(self, noise, real, player):
+        if player != "discriminator":
+            return None
         mean = noise.global_mean(real)
         std = tf.sqrt(tf.maximum(noise.global_mean(tf.square(real)) - tf.square(mean), 0.0))
         return {"u": noise.uniform(real.shape[1:]), "alpha": noise.uniform([1] * (real.shape.rank - 1)),
                 "std": std}
 
-    def discriminator_penalty(self, gan, real, fake, labels, noise):
+    def discriminator_term(self, gan, ctx):
+        noise = ctx.draws[self.name]
         delta = self.scale * noise["std"] * noise["u"]
-        points = real + _per_pack(noise["alpha"], gan.packing) * delta
-        return _penalty_at(gan, points, labels, self.weight, self.target)
+        points = ctx.real_input + _per_pack(noise["alpha"], gan.packing) * delta
+        return _penalty_at(gan, points, ctx.labels, self.weight, self.target)
 
     def get_config(self):
-        return {"weight": self.weight, "target": self.target, "scale": self.scale}
+        return {**super().get_config(), "weight": self.weight, "target": self.target, "scale": self.scale}
