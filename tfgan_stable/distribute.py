@@ -7,26 +7,33 @@ import tensorflow as tf
 from tfgan_stable import sampling
 
 
-def update_variables(variables, update_fn):
-    """Assigns `update_fn(v)` to every variable, the same way on every replica.
+def update_variables(variables, update_fn, *values):
+    """Assigns `update_fn(v, *values_i)` to every variable v = variables[i], the same way on every replica.
 
     Runs the assignment in cross-replica context (`merge_call` + `extended.update`), the way optimizers
-    apply gradients, so it is legal for mirrored variables and identical on all devices. Call it from
-    the replica function of a train step (not inside a nested `tf.function`) or outside any strategy.
+    apply gradients, so it is legal for mirrored variables and identical on all devices (as long as the
+    values are). Call it from the replica function of a train step (not inside a nested `tf.function`)
+    or outside any strategy.
 
     Args:
       variables: Keras or TF variables.
-      update_fn: maps the per-device `tf.Variable` to its new value.
+      update_fn: maps the per-device `tf.Variable` (and its values) to its new value.
+      *values: optional lists aligned with `variables` (tensors or variables, e.g. a model's weights).
     """
-    variables = [v.value if isinstance(v, keras.Variable) else v for v in variables]
+    def unwrap(v):
+        return v.value if isinstance(v, keras.Variable) else v
+
+    variables = [unwrap(v) for v in variables]
     if not variables:
         return
+    values = [[unwrap(v) for v in column] for column in values]
 
-    def merge_fn(strategy, *tf_variables):
-        for var in tf_variables:
-            strategy.extended.update(var, lambda v: v.assign(update_fn(v)), group=False)
+    def merge_fn(strategy, tf_variables, *columns):
+        for i, var in enumerate(tf_variables):
+            strategy.extended.update(var, lambda v, *a: v.assign(update_fn(v, *a)),
+                                     args=tuple(column[i] for column in columns), group=False)
 
-    tf.__internal__.distribute.interim.maybe_merge_call(merge_fn, tf.distribute.get_strategy(), *variables)
+    tf.__internal__.distribute.interim.maybe_merge_call(merge_fn, tf.distribute.get_strategy(), variables, *values)
 
 
 class StepNoise:

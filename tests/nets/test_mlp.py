@@ -64,3 +64,18 @@ def test_generator_and_discriminator_options():
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_orthogonal_initialisation_option():
+    """init="orthogonal": each kernel [fan_in, units] has orthonormal columns (or rows, if fan_in < units)."""
+    g = nets.mlp_generator(3, units=(16, 16), norm="none", init="orthogonal")
+    d = nets.dcgan_discriminator(width=0.25, norm="none", init="orthogonal")
+    for model in (g, d):
+        for w in model.trainable_weights:
+            if len(w.shape) < 2:
+                continue
+            m = w.numpy().reshape(-1, w.shape[-1])
+            gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+            np.testing.assert_allclose(gram, np.eye(len(gram)), atol=1e-5)
+    with pytest.raises(ValueError, match="init"):
+        nets.mlp_discriminator(init="uniform")

@@ -120,7 +120,7 @@ class GAN(keras.Model):
         object.__setattr__(self, "_feature_layers", names)
         object.__setattr__(self, "_feature_model", model)
         names = ["d_loss", "g_loss", *self.family_metrics]
-        names += [t.name for t in techniques if t.name not in names]
+        names += [t.log_name(p) for t in techniques for p in t.term_players]
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self._data_checked = False
         self.built = True
@@ -197,6 +197,11 @@ class GAN(keras.Model):
                                  f"batch normalization (layers {synced}): its cross-replica all-reduce cannot "
                                  f"be compiled into the XLA step. Use jit_compile=False, or per-replica "
                                  f"BatchNormalization(synchronized=False)")
+            cross = [t.name for t in self.techniques if t.needs_cross_replica_gradients]
+            if cross:
+                raise ValueError(f"`jit_compile=True` under a multi-replica strategy cannot run techniques "
+                                 f"{cross}: their terms sum over the replicas inside the gradient computation, "
+                                 f"which cannot be compiled into the XLA step. Use jit_compile=False")
         # One replica: XLA compiles the whole step, optimizer updates included (fewest kernel launches).
         # Several replicas: Keras' whole-step XLA fails on the cross-replica update, so only each side's
         # loss-and-gradient function is compiled and the optimizer update runs outside it.
@@ -377,13 +382,14 @@ class GAN(keras.Model):
     def _logged(self, values, global_batch, local_batch):
         return {name: self._log_share(v, global_batch, local_batch) for name, v in values.items()}
 
-    def _reduce(self, name, per_example, terms, global_batch, local_batch, model):
+    def _reduce(self, player, per_example, terms, global_batch, local_batch, model):
         """Reduces one side's per-example loss and its techniques' terms once over the global batch.
 
         Per-example values are averaged over the global number of values (`_count`), scalar terms are
         scaled by `tf.nn.scale_regularization_loss`. Returns the loss to differentiate and this replica's
-        shares of the logged values (`name` is the total loss).
+        shares of the logged values (d_loss or g_loss is the total loss).
         """
+        name = "d_loss" if player == "discriminator" else "g_loss"
         def average(values):
             return tf.nn.compute_average_loss(values, global_batch_size=self._count(values, global_batch,
                                                                                     local_batch))
@@ -393,7 +399,7 @@ class GAN(keras.Model):
         for technique, term in terms:
             if term is None:
                 continue
-            logged[technique.name] = term
+            logged[technique.log_name(player)] = term
             loss += tf.nn.scale_regularization_loss(term) if term.shape.rank == 0 else average(term)
         if model.losses:
             loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
@@ -432,13 +438,13 @@ class GAN(keras.Model):
 
     def _discriminator_gradients(self, real, labels, draws, global_batch, step):
         advance_power_iteration(self.discriminator)  # one power iteration per D update, before its loss
-        ctx = UpdateContext("discriminator", step, real, labels, draws, global_batch, tf.shape(real)[0])
+        ctx = UpdateContext("discriminator", step, self.g_optimizer.iterations, real, labels, draws, global_batch, tf.shape(real)[0])
         ctx.fake = tf.stop_gradient(self.generator(ctx.z, training=True))
         with tf.GradientTape() as tape:
             self._judge(ctx)
             per_example = self.discriminator_loss(ctx.real_logits, ctx.fake_logits, step, draws["family"])
             terms = [(t, t.discriminator_term(self, ctx)) for t in self.techniques]
-            loss, logs = self._reduce("d_loss", per_example, terms, global_batch, ctx.local_batch,
+            loss, logs = self._reduce("discriminator", per_example, terms, global_batch, ctx.local_batch,
                                       self.discriminator)
         grads = tape.gradient(loss, self.discriminator.trainable_variables)
         logs.update(self._logged(self.discriminator_metrics(ctx.real_logits, ctx.fake_logits, step), global_batch,
@@ -447,7 +453,7 @@ class GAN(keras.Model):
 
     def _generator_gradients(self, real, labels, draws, global_batch, step):
         advance_power_iteration(self.generator)  # one power iteration per G update
-        ctx = UpdateContext("generator", step, real, labels, draws, global_batch, tf.shape(real)[0])
+        ctx = UpdateContext("generator", step, self.g_optimizer.iterations, real, labels, draws, global_batch, tf.shape(real)[0])
         with tf.GradientTape() as tape:
             ctx.fake = self.generator(ctx.z, training=True)
             self._judge(ctx, real=self.generator_uses_real or bool(self._feature_layers))
@@ -456,7 +462,7 @@ class GAN(keras.Model):
             else:
                 per_example = self.generator_loss(ctx.fake_logits, ctx.real_logits, step)
             terms = [(t, t.generator_term(self, ctx)) for t in self.techniques]
-            loss, logs = self._reduce("g_loss", per_example, terms, global_batch, ctx.local_batch, self.generator)
+            loss, logs = self._reduce("generator", per_example, terms, global_batch, ctx.local_batch, self.generator)
         return tape.gradient(loss, self.generator.trainable_variables), logs, ctx.fake
 
     def _discriminator_update(self, real, labels):
@@ -466,7 +472,7 @@ class GAN(keras.Model):
         grads, logs, fake = self._d_grads(real, labels, draws, noise.global_batch, step)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
         self.after_discriminator_step()
-        ctx = UpdateContext("discriminator", step, real, labels, draws, noise.global_batch, tf.shape(real)[0])
+        ctx = UpdateContext("discriminator", step, self.g_optimizer.iterations, real, labels, draws, noise.global_batch, tf.shape(real)[0])
         ctx.fake = fake
         for t in self.techniques:
             t.after_discriminator_update(self, ctx)
@@ -478,7 +484,7 @@ class GAN(keras.Model):
         draws = self._draws(noise, real, "generator")
         grads, logs, fake = self._g_grads(real, labels, draws, noise.global_batch, step)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-        ctx = UpdateContext("generator", step, real, labels, draws, noise.global_batch, tf.shape(real)[0])
+        ctx = UpdateContext("generator", step, self.g_optimizer.iterations, real, labels, draws, noise.global_batch, tf.shape(real)[0])
         ctx.fake = fake
         for t in self.techniques:
             t.after_generator_update(self, ctx)

@@ -5,9 +5,19 @@ import numpy as np
 NORMS = ("batch", "sync_batch", "layer", "none")
 
 
-def init():
-    """N(0, 0.02) weights, the initialisation of DCGAN (Radford et al. 2016) and of PacGAN's toy nets."""
-    return keras.initializers.RandomNormal(stddev=0.02)
+INITS = ("normal", "orthogonal")
+
+
+def init(kind="normal"):
+    """The kernel initialiser of the builders' `init` argument.
+
+    "normal": N(0, 0.02), the initialisation of DCGAN (Radford et al. 2016) and of PacGAN's toy nets;
+    "orthogonal": orthogonal matrices (Saxe et al. 2014), as BigGAN uses with orthogonal regularisation
+    (`techniques.OrthogonalRegularization`).
+    """
+    if kind not in INITS:
+        raise ValueError(f"`init` must be one of {INITS}, got {kind!r}")
+    return keras.initializers.RandomNormal(stddev=0.02) if kind == "normal" else keras.initializers.Orthogonal()
 
 
 def check_norm(norm):

@@ -10,7 +10,8 @@ _FIRST_SIDE = {28: 7, 32: 4, 64: 4}
 SUPPORTED_SIZES = tuple(_FIRST_SIDE)
 
 
-def dcgan_generator(latent_dim, image_shape=(28, 28, 1), width=1.0, norm="batch", name="dcgan_generator"):
+def dcgan_generator(latent_dim, image_shape=(28, 28, 1), width=1.0, norm="batch", init="normal",
+                    name="dcgan_generator"):
     """The DCGAN generator: project z, then fractionally strided convolutions up to the image size.
 
     z -> Dense -> reshape to s0 x s0 x (C·2^(n-1)) -> norm -> ReLU, then n-1 blocks of
@@ -28,6 +29,7 @@ def dcgan_generator(latent_dim, image_shape=(28, 28, 1), width=1.0, norm="batch"
       width: channel multiplier (> 0); 1.0 gives the paper's widths, small values give tiny test nets.
       norm: "batch" (the paper), "sync_batch" (batch statistics over all replicas under `tf.distribute`,
         so the step matches single-device training), "layer" or "none".
+      init: kernel initialiser, "normal" (N(0, 0.02)) or "orthogonal" (see `techniques.OrthogonalRegularization`).
       name: model name.
 
     Returns:
@@ -40,22 +42,23 @@ def dcgan_generator(latent_dim, image_shape=(28, 28, 1), width=1.0, norm="batch"
     first, steps = _FIRST_SIDE[side], int(np.log2(side // _FIRST_SIDE[side]))
     filters = base * 2 ** (steps - 1)
     z = keras.Input((latent_dim,), name="z")
-    x = keras.layers.Dense(first * first * filters, use_bias=norm == "none", kernel_initializer=_common.init(),
+    x = keras.layers.Dense(first * first * filters, use_bias=norm == "none", kernel_initializer=_common.init(init),
                            name="project")(z)
     x = keras.layers.Reshape((first, first, filters), name="reshape")(x)
     x = _normalise_and_activate(x, norm, keras.layers.ReLU, "0")
     for i in range(1, steps):
         filters //= 2
         x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=norm == "none",
-                                         kernel_initializer=_common.init(), name=f"deconv_{i}")(x)
+                                         kernel_initializer=_common.init(init), name=f"deconv_{i}")(x)
         x = _normalise_and_activate(x, norm, keras.layers.ReLU, str(i))
     images = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh",
-                                          kernel_initializer=_common.init(), dtype="float32",
+                                          kernel_initializer=_common.init(init), dtype="float32",
                                           name="images")(x)
     return keras.Model(z, images, name=name)
 
 
-def dcgan_discriminator(image_shape=(28, 28, 1), width=1.0, norm="batch", packing=1, name="dcgan_discriminator"):
+def dcgan_discriminator(image_shape=(28, 28, 1), width=1.0, norm="batch", packing=1, init="normal",
+                        name="dcgan_discriminator"):
     """The DCGAN discriminator: strided convolutions with LeakyReLU(0.2), then a linear logit.
 
     n blocks of [Conv2D(4x4, stride 2) -> norm -> LeakyReLU(0.2)] with C, 2C, 4C, ... channels
@@ -71,6 +74,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=1.0, norm="batch", packin
       width: channel multiplier (> 0).
       norm: "batch" (the paper), "sync_batch", "layer" or "none".
       packing: m, images per discriminator input (1 = no packing).
+      init: kernel initialiser, "normal" (N(0, 0.02)) or "orthogonal" (see `techniques.OrthogonalRegularization`).
       name: model name.
 
     Returns:
@@ -86,10 +90,10 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=1.0, norm="batch", packin
     for i in range(steps):
         block_norm = "none" if i == 0 else norm
         x = keras.layers.Conv2D(base * 2 ** i, 4, strides=2, padding="same", use_bias=block_norm == "none",
-                                kernel_initializer=_common.init(), name=f"conv_{i}")(x)
+                                kernel_initializer=_common.init(init), name=f"conv_{i}")(x)
         x = _normalise_and_activate(x, block_norm, lambda name: keras.layers.LeakyReLU(0.2, name=name), str(i))
     x = keras.layers.Flatten(name="flatten")(x)
-    logits = keras.layers.Dense(1, kernel_initializer=_common.init(), dtype="float32", name="logits")(x)
+    logits = keras.layers.Dense(1, kernel_initializer=_common.init(init), dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)
 
 

@@ -6,7 +6,7 @@ from tfgan_stable.nets import _common
 
 
 def mlp_generator(latent_dim, output_dim=2, units=(400, 400, 400, 400), norm="batch", activation="relu",
-                  name="mlp_generator"):
+                  init="normal", name="mlp_generator"):
     """An MLP generator: z -> [Dense -> norm -> activation] x len(units) -> linear Dense(output_dim).
 
     The defaults are the toy generator of PacGAN (Lin et al. 2018, after VEEGAN): four hidden layers of
@@ -20,6 +20,7 @@ def mlp_generator(latent_dim, output_dim=2, units=(400, 400, 400, 400), norm="ba
       units: hidden layer widths.
       norm: "batch", "sync_batch" (cross-replica statistics under `tf.distribute`), "layer" or "none".
       activation: any Keras activation name for the hidden layers.
+      init: kernel initialiser, "normal" (N(0, 0.02)) or "orthogonal" (see `techniques.OrthogonalRegularization`).
       name: model name.
 
     Returns:
@@ -33,18 +34,18 @@ def mlp_generator(latent_dim, output_dim=2, units=(400, 400, 400, 400), norm="ba
     z = keras.Input((latent_dim,), name="z")
     h = z
     for i, width in enumerate(units):
-        h = keras.layers.Dense(width, use_bias=norm == "none", kernel_initializer=_common.init(),
+        h = keras.layers.Dense(width, use_bias=norm == "none", kernel_initializer=_common.init(init),
                                name=f"dense_{i}")(h)
         layer = _common.norm_layer(norm, f"norm_{i}")
         if layer is not None:
             h = layer(h)
         h = keras.layers.Activation(activation, name=f"act_{i}")(h)
-    x = keras.layers.Dense(output_dim, kernel_initializer=_common.init(), dtype="float32", name="out")(h)
+    x = keras.layers.Dense(output_dim, kernel_initializer=_common.init(init), dtype="float32", name="out")(h)
     return keras.Model(z, x, name=name)
 
 
 def mlp_discriminator(input_dim=2, units=(200, 200, 200), activation="maxout", maxout_pieces=5, packing=1,
-                      name="mlp_discriminator"):
+                      init="normal", name="mlp_discriminator"):
     """An MLP discriminator: x -> hidden layers -> Dense(1), returning raw logits of shape [batch, 1].
 
     The defaults are PacGAN's toy discriminator (Lin et al. 2018, after VEEGAN): three hidden maxout layers
@@ -59,6 +60,7 @@ def mlp_discriminator(input_dim=2, units=(200, 200, 200), activation="maxout", m
       activation: "maxout", or any Keras activation name (e.g. "relu", "leaky_relu") for plain Dense layers.
       maxout_pieces: number of linear pieces per maxout unit (>= 2; only used with "maxout").
       packing: m, samples per discriminator input (1 = no packing).
+      init: kernel initialiser, "normal" (N(0, 0.02)) or "orthogonal" (see `techniques.OrthogonalRegularization`).
       name: model name.
 
     Returns:
@@ -78,14 +80,14 @@ def mlp_discriminator(input_dim=2, units=(200, 200, 200), activation="maxout", m
     h = Pack(packing, name="pack")(x) if packing > 1 else x
     for i, width in enumerate(units):
         if activation == "maxout":
-            h = keras.layers.Dense(width * maxout_pieces, kernel_initializer=_common.init(), name=f"dense_{i}")(h)
+            h = keras.layers.Dense(width * maxout_pieces, kernel_initializer=_common.init(init), name=f"dense_{i}")(h)
             h = keras.layers.Reshape((width, maxout_pieces), name=f"pieces_{i}")(h)
             # channels_first: pool over the last axis, i.e. take the max over each unit's pieces.
             h = keras.layers.GlobalMaxPooling1D(data_format="channels_first", name=f"maxout_{i}")(h)
         else:
-            h = keras.layers.Dense(width, activation=activation, kernel_initializer=_common.init(),
+            h = keras.layers.Dense(width, activation=activation, kernel_initializer=_common.init(init),
                                    name=f"dense_{i}")(h)
-    logits = keras.layers.Dense(1, kernel_initializer=_common.init(), dtype="float32", name="logits")(h)
+    logits = keras.layers.Dense(1, kernel_initializer=_common.init(init), dtype="float32", name="logits")(h)
     return keras.Model(x, logits, name=name)
 
 

@@ -1,5 +1,22 @@
-"""Composable stabilisation techniques: penalties, input transforms, buffers, weight averaging."""
-from tfgan_stable.techniques.base import Technique
-from tfgan_stable.techniques.penalties import DRAGANPenalty, GradientPenalty
+"""Composable stabilisation techniques: penalties, input transforms, buffers, weight averaging.
 
-__all__ = ["Technique", "GradientPenalty", "DRAGANPenalty"]
+Each one plugs into any GAN family through `techniques=[...]` (see `Technique` for the hooks):
+
+- `GradientPenalty` (WGAN-GP), `DRAGANPenalty`, `R1`, `R2`: gradient penalties on D.
+- `InstanceNoise`: Gaussian noise on D's inputs, annealed to 0.
+- `FeatureMatching`: G matches the mean of a D feature.
+- `HistoricalAveraging`: a penalty towards the average of past weights.
+- `OrthogonalRegularization`: BigGAN's off-diagonal orthogonality penalty.
+- `EMA`: an exponential moving average of G, used for sampling and export.
+
+TTUR (Heusel et al. 2017) needs no technique: give the two optimizers different learning rates.
+"""
+from tfgan_stable.techniques.averaging import EMA, HistoricalAveraging
+from tfgan_stable.techniques.base import Technique, UpdateContext
+from tfgan_stable.techniques.feature_matching import FeatureMatching
+from tfgan_stable.techniques.noise import InstanceNoise
+from tfgan_stable.techniques.penalties import R1, R2, DRAGANPenalty, GradientPenalty
+from tfgan_stable.techniques.regularizers import OrthogonalRegularization
+
+__all__ = ["Technique", "UpdateContext", "GradientPenalty", "DRAGANPenalty", "R1", "R2", "InstanceNoise",
+           "FeatureMatching", "HistoricalAveraging", "OrthogonalRegularization", "EMA"]

@@ -2,12 +2,20 @@
 import keras
 
 
+def check_non_negative(value, name):
+    """`value` as a float, or a ValueError naming `name` if it is not a number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"`{name}` must be a non-negative number, got {value!r}")
+    return float(value)
+
+
 class UpdateContext:
     """What one update of one player has computed so far; the step fills it in as it goes.
 
     Attributes (tensors are this replica's):
       player: "discriminator" or "generator".
       step: the player's optimizer step (scalar int tensor).
+      train_step: completed training steps, i.e. generator updates (the same in both players' updates).
       real, labels: the update's real batch (labels None for unconditional data).
       z: the update's latent batch.
       fake: G(z) (a constant for the discriminator's update).
@@ -18,8 +26,8 @@ class UpdateContext:
       global_batch, local_batch: examples in the global and in this replica's batch.
     """
 
-    def __init__(self, player, step, real, labels, draws, global_batch, local_batch):
-        self.player, self.step, self.real, self.labels = player, step, real, labels
+    def __init__(self, player, step, train_step, real, labels, draws, global_batch, local_batch):
+        self.player, self.step, self.train_step, self.real, self.labels = player, step, train_step, real, labels
         self.draws, self.global_batch, self.local_batch = draws, global_batch, local_batch
         self.z = draws["z"]
         self.fake = self.real_input = self.fake_input = None
@@ -51,7 +59,7 @@ class Technique(keras.layers.Layer):
     callbacks use instead of the trained one (EMA). `lookahead_discriminator(gan, ctx)`: a function
     samples → logits that the generator's loss uses instead of D (unrolled GANs).
 
-    The mean of a term is logged under the technique's name. Subclasses give a `default_name` and the
+    The mean of a term is logged under `log_name(player)`. Subclasses give a `default_name` and the
     formula and paper in their docstring, and list their constructor arguments in `get_config`.
     """
 
@@ -60,9 +68,24 @@ class Technique(keras.layers.Layer):
     feature_layers = ()
     #: Whether `generator_term` replaces the family's generator loss instead of adding to it.
     replaces_generator_loss = False
+    #: Whether a term all-reduces over the replicas inside the gradient computation (no XLA under a
+    #: multi-replica strategy then; `GAN.compile` checks).
+    needs_cross_replica_gradients = False
 
     def __init__(self, name=None, **kwargs):
         super().__init__(name=name or self.default_name, **kwargs)
+
+    @property
+    def term_players(self):
+        """The players whose loss this technique adds a term to (by default: whose term hook it overrides)."""
+        return tuple(player for player, hook in (("discriminator", "discriminator_term"),
+                                                 ("generator", "generator_term"))
+                     if getattr(type(self), hook) is not getattr(Technique, hook))
+
+    def log_name(self, player):
+        """The name the mean of the term of `player` is logged under: the technique's, prefixed with
+        d_/g_ when it has terms for both players."""
+        return self.name if len(self.term_players) < 2 else f"{player[0]}_{self.name}"
 
     def attach(self, gan):
         """Creates the technique's state once the GAN is built (inside its strategy scope)."""
@@ -104,3 +127,26 @@ class Technique(keras.layers.Layer):
     def get_config(self):
         """Constructor arguments (subclasses add theirs), for `keras.saving.serialize_keras_object`."""
         return {"name": self.name}
+
+
+PLAYERS = ("generator", "discriminator", "both")
+
+
+def check_player(player):
+    """`player` if it is "generator", "discriminator" or "both"; else a ValueError."""
+    if player not in PLAYERS:
+        raise ValueError(f"`player` must be one of {PLAYERS}, got {player!r}")
+    return player
+
+
+def player_model(gan, player):
+    """The net of `player` ("generator" or "discriminator")."""
+    return gan.generator if player == "generator" else gan.discriminator
+
+
+class PlayerTechnique(Technique):
+    """A technique whose terms apply to the players chosen by its `player` argument."""
+
+    @property
+    def term_players(self):
+        return ("discriminator", "generator") if self.player == "both" else (self.player,)

@@ -5,13 +5,7 @@ import tensorflow as tf
 
 from tfgan_stable.layers.packing import first_of_each_pack
 from tfgan_stable.losses import gradient_norm_penalty
-from tfgan_stable.techniques.base import Technique
-
-
-def _check_weight(weight, name):
-    if not isinstance(weight, (int, float)) or weight < 0:
-        raise ValueError(f"`{name}` must be a non-negative number, got {weight!r}")
-    return float(weight)
+from tfgan_stable.techniques.base import Technique, check_non_negative
 
 
 def _per_pack(draws, m):
@@ -19,14 +13,17 @@ def _per_pack(draws, m):
     return draws if m == 1 else tf.repeat(first_of_each_pack(draws, m), m, axis=0)
 
 
-def _penalty_at(gan, points, labels, weight, target):
+def _input_gradients(gan, points, labels):
+    """∇ₓD at `points`, one row per D output: a packed D's logit depends on its m samples (`layers.Pack`)."""
     with tf.GradientTape() as tape:
         tape.watch(points)
         outputs = gan.discriminate(points, labels, training=True)
     gradients = tape.gradient(outputs, points)
-    # One norm per output: a packed discriminator's logit depends on its m consecutive samples (`layers.Pack`).
-    gradients = tf.reshape(gradients, [-1, gan.packing * int(np.prod(points.shape[1:]))])
-    return weight * gradient_norm_penalty(gradients, target=target)
+    return tf.reshape(gradients, [-1, gan.packing * int(np.prod(points.shape[1:]))])
+
+
+def _penalty_at(gan, points, labels, weight, target):
+    return weight * gradient_norm_penalty(_input_gradients(gan, points, labels), target=target)
 
 
 @keras.saving.register_keras_serializable(package="tfgan_stable")
@@ -48,7 +45,7 @@ class GradientPenalty(Technique):
 
     def __init__(self, weight=10.0, target=1.0, **kwargs):
         super().__init__(**kwargs)
-        self.weight = _check_weight(weight, "weight")
+        self.weight = check_non_negative(weight, "weight")
         self.target = float(target)
 
     def draw(self, noise, real, player):
@@ -86,9 +83,9 @@ class DRAGANPenalty(Technique):
 
     def __init__(self, weight=10.0, target=1.0, scale=0.5, **kwargs):
         super().__init__(**kwargs)
-        self.weight = _check_weight(weight, "weight")
+        self.weight = check_non_negative(weight, "weight")
         self.target = float(target)
-        self.scale = _check_weight(scale, "scale")
+        self.scale = check_non_negative(scale, "scale")
 
     def draw(self, noise, real, player):
         if player != "discriminator":
@@ -106,3 +103,45 @@ class DRAGANPenalty(Technique):
 
     def get_config(self):
         return {**super().get_config(), "weight": self.weight, "target": self.target, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_stable")
+class R1(Technique):
+    """Zero-centred gradient penalty on real data (Mescheder et al. 2018, "Which training methods for
+    GANs do actually converge?").
+
+    R1 = (γ/2)·‖∇ₓD(x)‖² at the real data x that D sees, added to the discriminator loss of every
+    example (of every pack with `layers.Pack`). It pushes D towards zero gradient on the data manifold,
+    which makes the GAN game locally convergent; StyleGAN uses γ = 10 (per image resolution).
+
+    Args:
+      gamma: γ.
+    """
+
+    default_name = "r1_penalty"
+    on = "real"
+
+    def __init__(self, gamma=10.0, **kwargs):
+        super().__init__(**kwargs)
+        self.gamma = check_non_negative(gamma, "gamma")
+
+    def discriminator_term(self, gan, ctx):
+        points = ctx.real_input if self.on == "real" else ctx.fake_input
+        gradients = _input_gradients(gan, points, ctx.labels)
+        return 0.5 * self.gamma * tf.reduce_sum(tf.square(gradients), axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "gamma": self.gamma}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_stable")
+class R2(R1):
+    """Zero-centred gradient penalty on generated data (Mescheder et al. 2018): R2 = (γ/2)·‖∇ₓD(G(z))‖²
+    at the fakes D sees, added to the discriminator loss.
+
+    Args:
+      gamma: γ.
+    """
+
+    default_name = "r2_penalty"
+    on = "fake"
