@@ -17,8 +17,12 @@ import tfgan_stable as ts
 from tests.conftest import REPO
 from tests.subproc import run_python
 
-pytest.importorskip("tensorflow_serving.apis.predict_pb2",
-                    reason="needs tensorflow-serving-api: pip install --no-deps tensorflow-serving-api (see .ci/run)")
+try:  # a missing install fails loudly here rather than skipping the serving tests
+    import tensorflow_serving.apis.predict_pb2  # noqa: F401
+except ImportError as error:  # pragma: no cover - the message is the point
+    raise ImportError('the serving tests need tensorflow-serving-api\'s protos: pip install --no-deps '
+                      '"tensorflow-serving-api>=2.21,<2.22" (its metadata requires the full tensorflow wheel, '
+                      'hence --no-deps; see .ci/run and the README)') from error
 
 LATENT, CAP = 6, 8
 SEEDS = [5, 0, -3, 2 ** 40]
