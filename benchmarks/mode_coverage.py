@@ -54,7 +54,10 @@ def run(distribution, family, packing, seed):
     # n_critic disjoint critic batches of 100 packs per step (WGAN, WGAN-GP: 5).
     gan.fit(ts.data.toy_dataset(distribution, batch_size=gan.n_critic * 100 * packing, seed=seed), epochs=1,
             steps_per_epoch=F.steps, verbose=0)
-    return ts.metrics.mode_coverage(gan.generate(2500, seed=seed + 1000).numpy(), mixture.centers, mixture.std)
+    result = ts.metrics.mode_coverage(gan.generate(2500, seed=seed + 1000).numpy(), mixture.centers, mixture.std)
+    print(f"{distribution} {family} m={packing} seed {seed}: {result['modes']} modes, "
+          f"{100 * result['high_quality']:.1f}% high quality, reverse KL {result['reverse_kl']:.3f}", flush=True)
+    return result
 
 
 def main(_):

@@ -128,16 +128,18 @@ def main(_):
     data = tf.data.Dataset.from_tensor_slices(images).batch(F.batch_size, drop_remainder=True).cache().repeat()
     configs = {"hand-written keras loop": ("hand", False), "hand-written + keras jit_compile": ("hand", True),
                "tfgan_stable": ("lib", False), "tfgan_stable + jit_compile": ("lib", True)}
-    start = time.time()
+    start, commit, load_before = time.time(), _commit(), os.getloadavg()[1]
     functions, steps = {}, {}
     for name, config in configs.items():
         functions[name] = warm_train_function(build(*config), data)
         rate = steps_per_second(*functions[name], 20)  # sets the window length
         steps[name] = max(F.steps, int(np.ceil(rate * F.min_seconds)))
     rates = {name: [] for name in configs}
-    for _ in range(F.rounds):
+    for round_ in range(F.rounds):
         for name, (train_function, iterator) in functions.items():
             rates[name].append(steps_per_second(train_function, iterator, steps[name]))
+        print(f"round {round_ + 1}/{F.rounds}: " + ", ".join(f"{name} {r[-1]:.1f}" for name, r in rates.items()),
+              flush=True)
     base = np.array(rates["hand-written keras loop"])
     header = "| configuration | steps per window | steps/s (median) | vs hand-written (median; range over rounds) |"
     rows = []
@@ -154,7 +156,9 @@ def main(_):
     note = (f"{F.net} step, batch {F.batch_size}, {F.rounds} alternating rounds, each window >= {F.steps} steps and "
             f">= {F.min_seconds:g} s of the compiled train function (no fit() start-up cost inside); "
             f"{_cpu()}, TF_ENABLE_ONEDNN_OPTS {onednn}, tensorflow {tf.__version__}, keras {keras.__version__}; "
-            f"commit {_commit()}; wall time {minutes:.1f} min.")
+            f"commit {commit}; wall time {minutes:.1f} min; 5-minute load average {load_before:.1f} at the start, "
+            f"{os.getloadavg()[1]:.1f} at the end (above the core count, other processes shared the CPU: read the "
+            f"ranges).")
     if F.results:
         print(append_results(f"Speed of one training step ({F.net})", command, note, header, rows, path=F.results))
     else:
