@@ -78,6 +78,8 @@ def _check(result):
 def test_three_steps_on_two_replicas_equal_one_device():
     _check(run_python(COMMON + """
 print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("MinimaxGAN", False, {"real_label": 0.9, "label_noise": 0.2}),
+                          ("MinimaxGAN", False, {"real_label_range": (0.7, 1.2), "fake_label_range": (0.0, 0.3),
+                                                 "label_noise": 0.2}),
                           ("LSGAN", False, {}), ("WGAN", False, {"n_critic": 2}), ("WGANGP", False, {"n_critic": 2}),
                           ("DRAGAN", False, {}), ("HingeGAN", False, {})])))
 """, devices=2))
