@@ -89,3 +89,42 @@ def _write_image_summary(writer, tag, image, step):
     with writer.as_default():
         tf.summary.write(tag, tensor, step=step, metadata=metadata)
     writer.flush()
+
+
+class TerminateOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first step whose logs hold a NaN or infinity, naming the first such value.
+
+    The values are checked in the order the step computes them: the techniques' terms and the family's
+    metrics first, then `d_loss`, `g_loss` and their sum `loss`; so a diverging gradient penalty is
+    reported as `gradient_penalty`, not as the `d_loss` it makes non-finite too. (Keras'
+    `TerminateOnNaN` also works with a GAN, on `loss`, without naming the term.)
+
+    Args:
+      raise_error: raise a `RuntimeError` instead of stopping after the step.
+
+    Attributes:
+      stopped: None, or (step, name, value) of the value that stopped training.
+    """
+
+    _TOTALS = ("d_loss", "g_loss", "loss")
+
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = bool(raise_error)
+        self.stopped = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        names = [n for n in logs if n not in self._TOTALS] + [n for n in self._TOTALS if n in logs]
+        for name in names:
+            value = float(logs[name])
+            if not np.isfinite(value):
+                step = int(self.model.g_optimizer.iterations.numpy()) if hasattr(self.model, "g_optimizer") \
+                    else batch
+                self.stopped = (step, name, value)
+                message = f"training stopped at step {step}: {name} is {value} (the first non-finite value)"
+                if self.raise_error:
+                    raise RuntimeError(message)
+                print(message)
+                self.model.stop_training = True
+                return

@@ -102,3 +102,47 @@ def test_generate_arguments():
         gan.generate(z=np.zeros((3, 5), np.float32))
     with pytest.raises(ValueError, match="num"):
         gan.generate(-1)
+
+
+def test_an_unbatched_dataset_is_refused_with_a_hint():
+    import tensorflow as tf
+    gan = compiled(ts.NonSaturatingGAN(*image_nets(), latent_dim=4))
+    with pytest.raises(ValueError, match=r"not batched.*\.batch"):
+        gan.fit(tf.data.Dataset.from_tensor_slices(np.zeros((8, 28, 28, 1), np.float32)), epochs=1, verbose=0)
+
+
+def test_fit_before_compile_is_a_clear_error():
+    gan = ts.NonSaturatingGAN(*nets(), latent_dim=4)
+    with pytest.raises(ValueError, match=r"compile\(d_optimizer"):
+        gan.fit(np.zeros((8, 2), np.float32), epochs=1, verbose=0)
+
+
+class Broken(ts.techniques.Technique):
+    """A discriminator term that is NaN from the first step on."""
+
+    default_name = "broken_term"
+
+    def discriminator_term(self, gan, ctx):
+        import tensorflow as tf
+        return tf.fill(tf.shape(ctx.real_logits), float("nan"))
+
+
+def test_a_non_finite_term_stops_training_and_is_named():
+    """The guard names the technique's term, not the d_loss it makes NaN; Keras' TerminateOnNaN stops too."""
+    x = np.random.RandomState(0).normal(size=(40, 2)).astype(np.float32)
+    for callback in (ts.callbacks.TerminateOnNonFinite(), keras.callbacks.TerminateOnNaN()):
+        gan = compiled(ts.NonSaturatingGAN(*nets(), latent_dim=4, techniques=[Broken()]))
+        history = gan.fit(x, batch_size=8, epochs=2, verbose=0, callbacks=[callback])
+        assert int(gan.g_optimizer.iterations.numpy()) == 1  # stopped after the first step
+        assert np.isnan(history.history["loss"][-1])
+    guard = ts.callbacks.TerminateOnNonFinite(raise_error=True)
+    gan = compiled(ts.NonSaturatingGAN(*nets(), latent_dim=4, techniques=[Broken()]))
+    with pytest.raises(RuntimeError, match="step 1: broken_term is nan"):
+        gan.fit(x, batch_size=8, epochs=1, verbose=0, callbacks=[guard])
+    assert guard.stopped[:2] == (1, "broken_term")
+
+
+def test_loss_is_the_sum_of_the_players_losses():
+    gan = compiled(ts.LSGAN(*nets(), latent_dim=4))
+    logs = gan.train_step(np.zeros((8, 2), np.float32))
+    np.testing.assert_allclose(float(logs["loss"]), float(logs["d_loss"]) + float(logs["g_loss"]), rtol=1e-6)

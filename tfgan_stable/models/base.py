@@ -119,7 +119,7 @@ class GAN(keras.Model):
         names, model = self._feature_extractor(techniques)
         object.__setattr__(self, "_feature_layers", names)
         object.__setattr__(self, "_feature_model", model)
-        names = ["d_loss", "g_loss", *self.family_metrics]
+        names = ["d_loss", "g_loss", "loss", *self.family_metrics]
         names += [t.log_name(p) for t in techniques for p in t.term_players]
         self._trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self._data_checked = False
@@ -254,6 +254,9 @@ class GAN(keras.Model):
     # ------------------------------------------------------------------ training
     def fit(self, x=None, *args, **kwargs):
         """`keras.Model.fit`, after checking the first batch (rank, shape, dtype, size; images in [-1, 1])."""
+        if not getattr(self, "compiled", False):
+            raise ValueError(f"call compile(d_optimizer=..., g_optimizer=...) on the {type(self).__name__} "
+                             f"before fit")
         self._check_training_data(x, kwargs.get("batch_size"))
         return super().fit(x, *args, **kwargs)
 
@@ -299,6 +302,10 @@ class GAN(keras.Model):
     def _check_images(self, images):
         expected = tuple(self.generator.outputs[0].shape)
         shape = tuple(images.shape)
+        if len(shape) == len(expected) - 1 and all(a is None or b is None or a == b
+                                                     for a, b in zip(shape, expected[1:])):
+            raise ValueError(f"training elements have shape {shape}, one sample of the generator's "
+                             f"{tuple(expected)}: the dataset is not batched; use dataset.batch(batch_size)")
         if not tf.as_dtype(images.dtype).is_floating:
             raise ValueError(f"training images must be floating point in [-1, 1], got dtype "
                              f"{tf.as_dtype(images.dtype).name}; for uint8 pixels use tf.cast(x, tf.float32) / 127.5 - 1")
@@ -378,6 +385,14 @@ class GAN(keras.Model):
         if ctx is None or ctx.num_replicas_in_sync == 1:
             return shares
         return ctx.all_reduce(tf.distribute.ReduceOp.SUM, shares)
+
+    @staticmethod
+    def _with_total(logs):
+        """Adds `loss` = d_loss + g_loss, for Keras callbacks that watch `loss` (TerminateOnNaN, EarlyStopping).
+
+        No player minimises it; it is there so that a non-finite loss of either player shows in `loss`.
+        """
+        return {**logs, "loss": logs["d_loss"] + logs["g_loss"]}
 
     def _logged(self, values, global_batch, local_batch):
         return {name: self._log_share(v, global_batch, local_batch) for name, v in values.items()}
@@ -502,7 +517,7 @@ class GAN(keras.Model):
             d_logs = [self._discriminator_update(*batch) for batch in batches]
             g_logs = self._generator_update(*batches[-1])
         logs = {name: tf.add_n([l[name] for l in d_logs]) / len(d_logs) for name in d_logs[0]}
-        logs = self._sum_over_replicas({**logs, **g_logs})
+        logs = self._with_total(self._sum_over_replicas({**logs, **g_logs}))
         for name, value in logs.items():
             self._trackers[name].update_state(value)
         return {name: m.result() for name, m in self._trackers.items()}
@@ -524,7 +539,8 @@ class GAN(keras.Model):
                   "g_loss": self.generator_loss(fake_logits, real_logits if self.generator_uses_real else None,
                                                 step),
                   **self.discriminator_metrics(real_logits, fake_logits, step)}
-        logs = self._sum_over_replicas(self._logged(values, noise.global_batch, tf.shape(real)[0]))
+        logs = self._with_total(self._sum_over_replicas(self._logged(values, noise.global_batch,
+                                                                     tf.shape(real)[0])))
         for name, value in logs.items():
             self._trackers[name].update_state(value)
         return {name: self._trackers[name].result() for name in logs}
