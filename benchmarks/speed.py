@@ -1,6 +1,6 @@
 """Speed of one GAN training step: tfgan_stable vs a hand-written keras-io-style train_step, with and without XLA.
 
-Both train the same nets (`--net=dcgan`: DCGAN 28×28×1, latent 100; `--net=mlp`: the PacGAN 2-D MLPs) with
+Both train the same nets (`--net=dcgan`: DCGAN 28×28×1; `--net=mlp`: the PacGAN 2-D MLPs; latent 100) with
 the non-saturating loss and Adam, batch 64, on the same in-memory data. What is timed is each model's
 compiled train function — what `fit` runs once per step — on its own data iterator
 (`examples/xla_choice.steps_per_second`), so `fit`'s fixed start-up cost (~0.4 s per call) is not in the
@@ -36,8 +36,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from xla_choice import steps_per_second, warm_train_function  # noqa: E402
 
 flags.DEFINE_integer("steps", 100, "minimum timed steps per configuration and round")
-flags.DEFINE_float("min_seconds", 8.0, "minimum length of each timing window (s); sets the steps from the warm-up "
-                   "rate")
+flags.DEFINE_float("min_seconds", 8.0, "minimum length of each timing window (s): a window runs on past --steps "
+                   "until this long")
 flags.DEFINE_integer("rounds", 7, "timing rounds, alternating the configurations; the median is reported")
 flags.DEFINE_string("results", RESULTS, "markdown file to append to ('' = print only)")
 flags.DEFINE_integer("batch_size", 64, "batch size")
@@ -129,25 +129,21 @@ def main(_):
     configs = {"hand-written keras loop": ("hand", False), "hand-written + keras jit_compile": ("hand", True),
                "tfgan_stable": ("lib", False), "tfgan_stable + jit_compile": ("lib", True)}
     start, commit, load_before = time.time(), _commit(), os.getloadavg()[1]
-    functions, steps = {}, {}
-    for name, config in configs.items():
-        functions[name] = warm_train_function(build(*config), data)
-        rate = steps_per_second(*functions[name], 20)  # sets the window length
-        steps[name] = max(F.steps, int(np.ceil(rate * F.min_seconds)))
+    functions = {name: warm_train_function(build(*config), data) for name, config in configs.items()}
     rates = {name: [] for name in configs}
     for round_ in range(F.rounds):
         for name, (train_function, iterator) in functions.items():
-            rates[name].append(steps_per_second(train_function, iterator, steps[name]))
+            rates[name].append(steps_per_second(train_function, iterator, F.steps, F.min_seconds))
         print(f"round {round_ + 1}/{F.rounds}: " + ", ".join(f"{name} {r[-1]:.1f}" for name, r in rates.items()),
               flush=True)
     base = np.array(rates["hand-written keras loop"])
-    header = "| configuration | steps per window | steps/s (median) | vs hand-written (median; range over rounds) |"
+    header = "| configuration | steps/s (median) | vs hand-written (median; range over rounds) |"
     rows = []
     for name, rate in rates.items():
         # The ratio is taken within each round (seconds apart), then the median over rounds: the machine's
         # speed drifts over a run, and a per-round ratio cancels most of that drift.
         ratios = np.array(rate) / base
-        rows.append(f"| {name} | {steps[name]} | {np.median(rate):.1f} | {np.median(ratios):.2f}× "
+        rows.append(f"| {name} | {np.median(rate):.1f} | {np.median(ratios):.2f}× "
                     f"({ratios.min():.2f}–{ratios.max():.2f}) |")
     minutes = (time.time() - start) / 60
     command = (f"python benchmarks/speed.py --net={F.net} --rounds={F.rounds} --steps={F.steps} "

@@ -9,7 +9,6 @@ step 1.7× faster, and it speeds up the small 2-D MLPs everywhere it has been tr
 Timing goes through the model's compiled train function (what `fit` runs once per step) on its own data
 iterator, so it measures the step, not `fit`'s fixed start-up cost (~0.4 s per call).
 """
-import math
 import time
 
 import numpy as np
@@ -35,13 +34,16 @@ def warm_train_function(model, dataset, warmup_steps=5):
     return train_function, iterator
 
 
-def steps_per_second(train_function, iterator, steps):
-    """Runs `steps` training steps and returns their rate (steps/s), waiting for the last one to finish."""
-    start = time.perf_counter()
-    for _ in range(steps):
-        logs = train_function(iterator)
-    _wait(logs)
-    return steps / (time.perf_counter() - start)
+def steps_per_second(train_function, iterator, steps, min_seconds=0.0):
+    """Runs at least `steps` training steps, and more (in chunks of 10) until `min_seconds` have passed, and
+    returns their rate (steps/s), waiting for the last one to finish."""
+    start, done = time.perf_counter(), 0
+    while done < steps or time.perf_counter() - start < min_seconds:
+        for _ in range(steps if done == 0 else 10):
+            logs = train_function(iterator)
+        done += steps if done == 0 else 10
+        _wait(logs)
+    return done / (time.perf_counter() - start)
 
 
 def choose_jit_compile(build, make_dataset, min_steps=20, min_seconds=1.0, rounds=3):
@@ -52,23 +54,20 @@ def choose_jit_compile(build, make_dataset, min_steps=20, min_seconds=1.0, round
         family and optimizers as the real run); the copies are thrown away afterwards.
       make_dataset: `make_dataset(model)` returns the training data for that model (e.g. batched with
         `model.n_critic` × the per-update batch).
-      min_steps, min_seconds: each timing window runs at least `min_steps` steps and about `min_seconds`
-        seconds (the step count is set from the warm-up rate).
+      min_steps, min_seconds: each timing window runs at least `min_steps` steps and `min_seconds` seconds.
       rounds: alternating rounds (without XLA, with XLA, ...); the choice is the median over rounds of the
         per-round ratio, so drift in the machine's speed hits both alike.
 
     Returns:
       (jit_compile, rates): True if XLA was faster, and {False: steps/s, True: steps/s} (medians over rounds).
     """
-    functions, steps = {}, {}
+    functions = {}
     for jit in (False, True):
         model = build(jit)
         functions[jit] = warm_train_function(model, make_dataset(model))
-        rate = steps_per_second(*functions[jit], min_steps)
-        steps[jit] = max(min_steps, math.ceil(rate * min_seconds))
     rates = {False: [], True: []}
     for _ in range(rounds):
         for jit, (train_function, iterator) in functions.items():
-            rates[jit].append(steps_per_second(train_function, iterator, steps[jit]))
+            rates[jit].append(steps_per_second(train_function, iterator, min_steps, min_seconds))
     ratio = float(np.median(np.array(rates[True]) / np.array(rates[False])))
     return ratio > 1.0, {jit: float(np.median(r)) for jit, r in rates.items()}
