@@ -20,6 +20,8 @@ setup(
         # same `tensorflow` module.
         "tensorflow-cpu>=2.21,<2.22",
         "keras>=3.10,<4",
+        # Keras' TensorBoard callback writes its scalars through it; tensorflow-cpu 2.21 does not pull it in.
+        "tensorboard>=2.21,<2.22",
         "tensorflow-datasets>=4.9.7,<5",
         # TFDS 4.9 imports it but does not declare it.
         "importlib_resources>=6",

@@ -89,3 +89,42 @@ def test_model_without_generate_is_rejected(tmp_path):
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ImageGrid(**kwargs)
+
+
+def test_tensorboard_on_a_real_gan_gets_every_loss_metric_and_image_grid(tmp_path):
+    """Keras' TensorBoard callback on a GAN with a technique and sample metrics: every logged value is in
+    the event files (train and validation), and ImageGrid's grids are there as images."""
+    import tfgan_stable as ts
+
+    mixture = ts.data.toy_distribution("ring8")
+    keras.utils.set_random_seed(0)
+    gan = ts.NonSaturatingGAN(ts.nets.mlp_generator(2, units=(16,)), ts.nets.mlp_discriminator(units=(16,)),
+                              latent_dim=2, techniques=[ts.techniques.R1(1.0)])
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    x = np.asarray(mixture.sample(64, seed=0), np.float32)
+    callbacks = [ts.metrics.SampleMetrics(ts.metrics.mode_metrics(mixture.centers, mixture.std), num_samples=200),
+                 keras.callbacks.TensorBoard(str(tmp_path / "tb")),
+                 ImageGrid(tmp_path / "png", num_images=64, tensorboard_dir=tmp_path / "tb" / "images")]
+    history = gan.fit(x, batch_size=16, epochs=2, verbose=0, validation_data=(x,), callbacks=callbacks).history
+
+    def scalars(folder):
+        found = {}
+        for event_file in (tmp_path / "tb" / folder).glob("events.out.tfevents.*"):
+            for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+                for value in event.summary.value:
+                    if value.tag.startswith("epoch_"):
+                        found.setdefault(value.tag[len("epoch_"):], {})[event.step] = float(
+                            tf.make_ndarray(value.tensor))
+        return found
+
+    train, validation = scalars("train"), scalars("validation")
+    for name, values in history.items():
+        written = validation[name[len("val_"):]] if name.startswith("val_") else train[name]
+        np.testing.assert_allclose([written[step] for step in sorted(written)], values, rtol=1e-6)
+    assert {"d_loss", "g_loss", "loss", "d_real", "d_fake", "r1_penalty", "modes", "high_quality"} <= set(train)
+    images = [value for event_file in (tmp_path / "tb" / "images").iterdir()
+              for event in tf.compat.v1.train.summary_iterator(str(event_file))
+              for value in event.summary.value if value.tag == "samples"]
+    assert len(images) == 2
+    with Image.open(io.BytesIO(tf.make_ndarray(images[-1].tensor)[2])) as png:
+        assert png.size[0] > 0
