@@ -62,10 +62,21 @@ class StepNoise:
 
     @classmethod
     def for_replica(cls, seed, local_batch):
-        """Builds the noise source of this replica from its batch size (all-gathers the replica sizes)."""
-        local_batch = tf.cast(local_batch, tf.int32)
+        """Builds the noise source of this replica from its batch size.
+
+        A static (Python int) batch size means every replica holds that many examples (a dataset batched
+        with `drop_remainder=True` and a global batch divisible by the replicas): this replica's rows are
+        then rid·b … rid·b + b − 1 of a global batch of N·b, known without any collective, and every draw
+        has a static shape, as a TPU compilation needs. A dynamic size (uneven or final partial batches)
+        all-gathers the replicas' sizes instead.
+        """
         ctx = tf.distribute.get_replica_context()
-        if ctx is None or ctx.num_replicas_in_sync == 1:
+        replicas = 1 if ctx is None else ctx.num_replicas_in_sync
+        if isinstance(local_batch, int):
+            rid = 0 if replicas == 1 else tf.cast(ctx.replica_id_in_sync_group, tf.int32)
+            return cls(seed, local_batch, replicas * local_batch, rid * local_batch)
+        local_batch = tf.cast(local_batch, tf.int32)
+        if replicas == 1:
             return cls(seed, local_batch, local_batch, tf.constant(0, tf.int32))
         sizes = ctx.all_gather(tf.reshape(local_batch, [1]), axis=0)
         rid = tf.cast(ctx.replica_id_in_sync_group, tf.int32)
@@ -83,6 +94,8 @@ class StepNoise:
 
     def _full_shape(self, shape):
         dims = [int(d) for d in shape]
+        if isinstance(self.global_batch, int):
+            return [self.global_batch, *dims]
         return tf.concat([[self.global_batch], tf.constant(dims, tf.int32, [len(dims)])], 0)
 
     def _slice(self, full):

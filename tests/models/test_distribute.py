@@ -12,7 +12,7 @@ one = tf.distribute.OneDeviceStrategy("/cpu:0")
 two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 x = np.random.RandomState(0).uniform(-1, 1, (48, 2)).astype("float32")
 
-def train(strategy, name, jit, kwargs, examples=48, batch=16, generator_norm=True):
+def train(strategy, name, jit, kwargs, examples=48, batch=16, generator_norm=True, drop_remainder=False):
     with strategy.scope():
         keras.utils.set_random_seed(1)
         g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16), keras.layers.BatchNormalization(synchronized=not jit),
@@ -27,7 +27,7 @@ def train(strategy, name, jit, kwargs, examples=48, batch=16, generator_norm=Tru
         gan.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05), jit_compile=jit)
     variables = gan.generator.trainable_weights + gan.discriminator.trainable_weights
     initial = [v.numpy() for v in variables]
-    data = tf.data.Dataset.from_tensor_slices(x[:examples]).batch(batch)
+    data = tf.data.Dataset.from_tensor_slices(x[:examples]).batch(batch, drop_remainder=drop_remainder)
     hist = gan.fit(data, epochs=1, verbose=0)  # 3 steps by default
     weights = [v.numpy() for v in variables]
     moved = max(float(np.max(np.abs(a - b))) for a, b in zip(weights, initial))
@@ -82,6 +82,43 @@ print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("MinimaxGAN", False,
                                                  "label_noise": 0.2}),
                           ("LSGAN", False, {}), ("WGAN", False, {"n_critic": 2}), ("WGANGP", False, {"n_critic": 2}),
                           ("DRAGAN", False, {}), ("HingeGAN", False, {})])))
+""", devices=2))
+
+
+def test_static_batches_draw_noise_without_collectives():
+    """drop_remainder=True: each replica's rows follow from its replica id, no all-gather; the draws still
+    tile the single-device draw, and a replica function compiled whole with XLA (as TPUStrategy compiles
+    it) builds. The dynamic-size path, for uneven batches, does all-gather (so the check can fail)."""
+    result = run_python("""
+import json, numpy as np
+from tfgan_stable.distribute import StepNoise
+two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+seed = tf.constant([5, 9], tf.int64)
+
+def collectives(fn, *args):
+    graph = tf.function(lambda *a: two.run(fn, args=a)).get_concrete_function(*args).graph
+    ops = [op.type for f in [graph, *[g.graph for g in graph._functions.values() if hasattr(g, "graph")]]
+           for op in f.get_operations()]
+    return sorted({t for t in ops if "Collective" in t or "AllGather" in t or "AllReduce" in t or "Nccl" in t})
+
+static = tf.function(lambda: StepNoise.for_replica(seed, 4).latent(3), jit_compile=True)
+per_replica = [t.numpy() for t in two.experimental_local_results(tf.function(lambda: two.run(static))())]
+single = StepNoise.for_replica(seed, 8).latent(3).numpy()
+dynamic = lambda x: StepNoise.for_replica(seed, tf.shape(x)[0]).latent(3)
+print(json.dumps({"tile": float(np.abs(np.concatenate(per_replica) - single).max()),
+                  "static": collectives(lambda: StepNoise.for_replica(seed, 4).latent(3)),
+                  "dynamic": collectives(dynamic, tf.TensorSpec([None, 2], tf.float32))}))
+""", devices=2)
+    assert result["tile"] < 1e-6  # the same uniforms; XLA's inverse normal CDF differs in the last bits
+    assert result["static"] == [], result
+    assert result["dynamic"], result
+
+
+def test_static_batches_on_two_replicas_equal_one_device():
+    _check(run_python(COMMON + """
+print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("WGANGP", False, {"n_critic": 2}),
+                          ("DRAGAN", True, {}), ("MinimaxGAN", True, {"label_noise": 0.3, "packing": 2})],
+                         drop_remainder=True)))
 """, devices=2))
 
 

@@ -355,7 +355,8 @@ class GAN(keras.Model):
 
     def _noise(self, stream, step, real):
         """The step's noise source for `stream`; `.named(purpose)` gives each purpose its own draws."""
-        return StepNoise.for_replica(self._step_seed(stream, step), tf.shape(real)[0])
+        static = real.shape[0]  # static when the dataset is batched with drop_remainder=True
+        return StepNoise.for_replica(self._step_seed(stream, step), static if static is not None else tf.shape(real)[0])
 
     @staticmethod
     def _count(values, global_batch, local_batch):
