@@ -86,20 +86,26 @@ print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("MinimaxGAN", False,
 
 
 def test_static_batches_draw_noise_without_collectives():
-    """drop_remainder=True: each replica's rows follow from its replica id, no all-gather; the draws still
-    tile the single-device draw, and a replica function compiled whole with XLA (as TPUStrategy compiles
-    it) builds. The dynamic-size path, for uneven batches, does all-gather (so the check can fail)."""
+    """drop_remainder=True: each replica's rows follow from its replica id, with no cross-replica call while
+    tracing; the draws still tile the single-device draw, and a replica function compiled whole with XLA
+    (as TPUStrategy compiles it) builds. The dynamic-size path, for uneven batches, all-gathers (so the
+    check can fail)."""
     result = run_python("""
 import json, numpy as np
 from tfgan_stable.distribute import StepNoise
 two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 seed = tf.constant([5, 9], tf.int64)
 
+calls = []
+for name in ("all_gather", "all_reduce", "merge_call"):  # every cross-replica entry point of a replica context
+    original = getattr(tf.distribute.ReplicaContext, name)
+    setattr(tf.distribute.ReplicaContext, name,
+            lambda self, *a, _name=name, _original=original, **k: (calls.append(_name), _original(self, *a, **k))[1])
+
 def collectives(fn, *args):
-    graph = tf.function(lambda *a: two.run(fn, args=a)).get_concrete_function(*args).graph
-    ops = [op.type for f in [graph, *[g.graph for g in graph._functions.values() if hasattr(g, "graph")]]
-           for op in f.get_operations()]
-    return sorted({t for t in ops if "Collective" in t or "AllGather" in t or "AllReduce" in t or "Nccl" in t})
+    calls.clear()
+    tf.function(lambda *a: two.run(fn, args=a)).get_concrete_function(*args)
+    return sorted(set(calls))
 
 static = tf.function(lambda: StepNoise.for_replica(seed, 4).latent(3), jit_compile=True)
 per_replica = [t.numpy() for t in two.experimental_local_results(tf.function(lambda: two.run(static))())]
