@@ -452,9 +452,13 @@ class GAN(keras.Model):
         logits, *features = self._feature_model(samples, training=True)
         return tf.reshape(logits, [-1]), dict(zip(self._feature_layers, features))
 
+    def _context(self, player, step, real, labels, draws, global_batch):
+        return UpdateContext(player, step, self.g_optimizer.iterations, real, labels, draws, global_batch,
+                             tf.shape(real)[0])
+
     def _discriminator_gradients(self, real, labels, draws, global_batch, step):
         advance_power_iteration(self.discriminator)  # one power iteration per D update, before its loss
-        ctx = UpdateContext("discriminator", step, self.g_optimizer.iterations, real, labels, draws, global_batch, tf.shape(real)[0])
+        ctx = self._context("discriminator", step, real, labels, draws, global_batch)
         ctx.fake = tf.stop_gradient(self.generator(ctx.z, training=True))
         with tf.GradientTape() as tape:
             self._judge(ctx)
@@ -469,7 +473,7 @@ class GAN(keras.Model):
 
     def _generator_gradients(self, real, labels, draws, global_batch, step):
         advance_power_iteration(self.generator)  # one power iteration per G update
-        ctx = UpdateContext("generator", step, self.g_optimizer.iterations, real, labels, draws, global_batch, tf.shape(real)[0])
+        ctx = self._context("generator", step, real, labels, draws, global_batch)
         with tf.GradientTape() as tape:
             ctx.fake = self.generator(ctx.z, training=True)
             self._judge(ctx, real=self.generator_uses_real or bool(self._feature_layers))
@@ -481,29 +485,23 @@ class GAN(keras.Model):
             loss, logs = self._reduce("generator", per_example, terms, global_batch, ctx.local_batch, self.generator)
         return tape.gradient(loss, self.generator.trainable_variables), logs, ctx.fake
 
-    def _discriminator_update(self, real, labels):
-        step = tf.convert_to_tensor(self.d_optimizer.iterations)
-        noise = self._noise(_STREAM_D, step, real)
-        draws = self._draws(noise, real, "discriminator")
-        grads, logs, fake = self._d_grads(real, labels, draws, noise.global_batch, step)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
-        self.after_discriminator_step()
-        ctx = UpdateContext("discriminator", step, self.g_optimizer.iterations, real, labels, draws, noise.global_batch, tf.shape(real)[0])
+    def _update(self, player, real, labels):
+        """One update of `player`: noise from its optimizer step, gradients, the optimizer step, then hooks."""
+        discriminator = player == "discriminator"
+        optimizer = self.d_optimizer if discriminator else self.g_optimizer
+        model = self.discriminator if discriminator else self.generator
+        step = tf.convert_to_tensor(optimizer.iterations)
+        noise = self._noise(_STREAM_D if discriminator else _STREAM_G, step, real)
+        draws = self._draws(noise, real, player)
+        gradients = self._d_grads if discriminator else self._g_grads
+        grads, logs, fake = gradients(real, labels, draws, noise.global_batch, step)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        if discriminator:
+            self.after_discriminator_step()
+        ctx = self._context(player, step, real, labels, draws, noise.global_batch)
         ctx.fake = fake
         for t in self.techniques:
-            t.after_discriminator_update(self, ctx)
-        return logs
-
-    def _generator_update(self, real, labels):
-        step = tf.convert_to_tensor(self.g_optimizer.iterations)
-        noise = self._noise(_STREAM_G, step, real)
-        draws = self._draws(noise, real, "generator")
-        grads, logs, fake = self._g_grads(real, labels, draws, noise.global_batch, step)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-        ctx = UpdateContext("generator", step, self.g_optimizer.iterations, real, labels, draws, noise.global_batch, tf.shape(real)[0])
-        ctx.fake = fake
-        for t in self.techniques:
-            t.after_generator_update(self, ctx)
+            (t.after_discriminator_update if discriminator else t.after_generator_update)(self, ctx)
         return logs
 
     def train_step(self, data):
@@ -515,8 +513,8 @@ class GAN(keras.Model):
         real, labels = self._unpack(data)
         batches = self._critic_batches(real, labels)
         with step_driven_power_iteration(self.generator, self.discriminator):
-            d_logs = [self._discriminator_update(*batch) for batch in batches]
-            g_logs = self._generator_update(*batches[-1])
+            d_logs = [self._update("discriminator", *batch) for batch in batches]
+            g_logs = self._update("generator", *batches[-1])
         logs = {name: tf.add_n([l[name] for l in d_logs]) / len(d_logs) for name in d_logs[0]}
         logs = self._with_total(self._sum_over_replicas({**logs, **g_logs}))
         for name, value in logs.items():
