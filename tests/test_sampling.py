@@ -31,3 +31,31 @@ def test_uniform_grid_and_moments():
 def test_fold_in_separates_streams():
     seeds = {tuple(sampling.fold_in(11, d).numpy()) for d in range(100)}
     assert len(seeds) == 100
+
+
+def test_uniform_rows_are_the_rows_of_the_whole_draw():
+    """uniform_rows(n, shape, first) == uniform([total, *shape])[first:first + n], bit for bit, eagerly and
+    inside XLA with a tensor `first` (a replica id), for every row alignment against Philox's 4-word blocks,
+    and when the 128-bit counter's low word wraps around inside the rows."""
+    compiled = {}
+    for seed in (tf.constant([6465501539375156055, -3], tf.int64), tf.constant([11, -2], tf.int64)):  # -2: wraps
+        full = sampling.uniform([13, 3], seed).numpy()
+        for first in range(13):
+            for n in (1, 2, 5):
+                if first + n > 13:
+                    continue
+                rows = sampling.uniform_rows(n, [3], first, seed).numpy()
+                np.testing.assert_array_equal(rows, full[first:first + n], err_msg=f"{first}, {n}")
+                if n not in compiled:
+                    compiled[n] = tf.function(lambda f, s, n=n: sampling.uniform_rows(n, [3], f, s), jit_compile=True)
+                xla = compiled[n](tf.constant(first), seed).numpy()
+                np.testing.assert_array_equal(xla, full[first:first + n], err_msg=f"xla {first}, {n}")
+
+
+def test_uniform_rows_draws_only_its_rows():
+    """The random op's output is n·width + 3 words, whatever `first` is (no replica draws the others' rows)."""
+    graph = tf.function(lambda f: sampling.uniform_rows(4, [5], f, 7)).get_concrete_function(
+        tf.TensorSpec([], tf.int32)).graph
+    sizes = [op.outputs[0].shape.as_list() for op in graph.get_operations()
+             if op.type == "StatelessRandomUniformFullIntV2"]
+    assert sizes == [[4 * 5 + 3]], sizes

@@ -39,9 +39,9 @@ def update_variables(variables, update_fn, *values):
 class StepNoise:
     """Randomness for one step that does not depend on how the global batch is split over replicas.
 
-    Each draw makes the values for the whole global batch from a stateless seed and keeps this replica's
-    rows, so one device and N replicas see the same numbers for the same example. Draws are made in the
-    replica function, outside any XLA-compiled part (their shapes depend on the runtime batch size).
+    Each draw gives this replica's rows of what one stateless draw for the whole global batch would hold
+    (`sampling.uniform_rows`: only these rows are computed), so one device and N replicas see the same
+    numbers for the same example, and no replica does another's work.
     `named(purpose)` gives the source of one purpose (z, a family's labels, a technique): its seed is the
     step's seed folded with the purpose's name, so what one purpose draws does not depend on what or in
     which order the others draw.
@@ -92,28 +92,20 @@ class StepNoise:
         self._draws += 1
         return sampling.fold_in(self.seed, self._draws)
 
-    def _full_shape(self, shape):
-        dims = [int(d) for d in shape]
-        if isinstance(self.global_batch, int):
-            return [self.global_batch, *dims]
-        return tf.concat([[self.global_batch], tf.constant(dims, tf.int32, [len(dims)])], 0)
-
-    def _slice(self, full):
-        return full[self.offset:self.offset + self.local_batch]
+    def _uniform(self, shape):
+        return sampling.uniform_rows(self.local_batch, shape, self.offset, self._next_seed())
 
     def normal(self, shape=()):
         """Standard-normal values of shape [local_batch, *shape]."""
-        full_shape = self._full_shape(shape)
-        return self._slice(sampling.normal(full_shape, self._next_seed()))
+        return tf.math.ndtri(self._uniform(shape))
 
     def uniform(self, shape=()):
         """U[0, 1) values of shape [local_batch, *shape]."""
-        full_shape = self._full_shape(shape)
-        return self._slice(sampling.uniform(full_shape, self._next_seed()))
+        return self._uniform(shape)
 
     def latent(self, latent_dim):
-        """z ~ N(0, I) of shape [local_batch, latent_dim], drawn like `GAN.generate` draws it."""
-        return self._slice(sampling.latent_normal(self.global_batch, latent_dim, self._next_seed()))
+        """z ~ N(0, I) of shape [local_batch, latent_dim]: the rows `GAN.generate` would draw for this seed."""
+        return sampling.truncated_normal_from_uniform(self._uniform([latent_dim]))
 
     def global_mean(self, values):
         """Mean of `values` (shape [local_batch, ...]) over every element of the GLOBAL batch."""

@@ -31,6 +31,50 @@ def uniform(shape, seed):
     key, counter = _key_counter(seed)
     bits = tf.raw_ops.StatelessRandomUniformFullIntV2(shape=shape, key=key, counter=counter, alg=_PHILOX,
                                                       dtype=tf.uint32)
+    return _to_unit_interval(bits)
+
+
+def uniform_rows(num_rows, row_shape, first_row, seed):
+    """Rows first_row … first_row + num_rows − 1 of `uniform([total, *row_shape], seed)`, for any total
+    larger than the last row, without drawing the other rows.
+
+    Philox turns counter c into 4 words, so the draw's k-th word (row-major) is word k mod 4 of
+    counter c₀ + ⌊k/4⌋. The rows start at word s = first_row · width: this draws num_rows · width + 3 words
+    from counter c₀ + ⌊s/4⌋ (the 128-bit counter carries) and keeps those from s mod 4 on. The size of
+    every tensor depends only on `num_rows` and `row_shape`, so with a static `num_rows` the shapes are
+    static even when `first_row` is a tensor (a replica id under XLA/TPU).
+    """
+    dims = [int(d) for d in row_shape]
+    width = 1
+    for d in dims:
+        width *= d
+    num_words = tf.cast(num_rows, tf.int64) * width
+    start = tf.cast(first_row, tf.int64) * width
+    key, counter = _key_counter(seed)
+    counter = _add_to_counter(counter, start // 4)
+    bits = tf.raw_ops.StatelessRandomUniformFullIntV2(shape=tf.reshape(num_words + 3, [1]), key=key,
+                                                      counter=counter, alg=_PHILOX, dtype=tf.uint32)
+    # A gather, not a slice: XLA would make a slice's start a compile-time constant (one program per replica).
+    bits = tf.gather(bits, start % 4 + tf.range(num_words))
+    if isinstance(num_rows, int):
+        bits = tf.reshape(bits, [num_rows, *dims])
+    else:
+        bits = tf.reshape(bits, tf.concat([tf.reshape(tf.cast(num_rows, tf.int32), [1]),
+                                           tf.constant(dims, tf.int32, [len(dims)])], 0))
+    return _to_unit_interval(bits)
+
+
+def _add_to_counter(counter, blocks):
+    """The 128-bit Philox counter (low, high uint64 words) plus `blocks` (a non-negative int64)."""
+    low, high = tf.unstack(tf.bitcast(counter, tf.int64))
+    new_low = low + blocks  # wraps like uint64
+    # Unsigned new_low < low means the low word wrapped: flip the sign bits to compare as unsigned.
+    sign = tf.constant(-2 ** 63, tf.int64)
+    carry = tf.cast(tf.bitwise.bitwise_xor(new_low, sign) < tf.bitwise.bitwise_xor(low, sign), tf.int64)
+    return tf.bitcast(tf.stack([new_low, high + carry]), tf.uint64)
+
+
+def _to_unit_interval(bits):
     return (tf.cast(tf.bitwise.right_shift(bits, 9), tf.float32) + 0.5) * (2.0 ** -23)
 
 
@@ -64,9 +108,12 @@ def latent_normal(batch_size, latent_dim, seed, truncation=None):
       float32 tensor [batch_size, latent_dim].
     """
     shape = tf.stack([tf.cast(batch_size, tf.int32), tf.constant(latent_dim, tf.int32)])
-    seed = as_seed(seed)
+    return truncated_normal_from_uniform(uniform(shape, as_seed(seed)), truncation)
+
+
+def truncated_normal_from_uniform(u, truncation=None):
+    """Φ⁻¹ of `u` ~ U(0, 1) mapped onto [Φ(−t), Φ(t)]: N(0, 1) restricted to [−t, t] (no limit for t ≤ 0)."""
     t = tf.cast(0.0 if truncation is None else truncation, tf.float32)
     bound = tf.where(t > 0, t, tf.constant(1e4, tf.float32))
     cdf = 0.5 * (1.0 + tf.math.erf(bound / tf.sqrt(2.0)))  # Φ(t)
-    u = (1.0 - cdf) + uniform(shape, seed) * (2.0 * cdf - 1.0)
-    return tf.math.ndtri(u)
+    return tf.math.ndtri((1.0 - cdf) + u * (2.0 * cdf - 1.0))

@@ -55,16 +55,23 @@ two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 seed = tf.constant([5, 9], tf.int64)
 
 @tf.function
-def draw():
-    return two.run(lambda: StepNoise.for_replica(seed, 4).latent(3))
+def draw(kind):
+    return two.run(lambda: DRAWS[kind](StepNoise.for_replica(seed, 4)))
 
-per_replica = [t.numpy() for t in two.experimental_local_results(draw())]
-single = StepNoise.for_replica(seed, 8).latent(3).numpy()
-print(json.dumps({"differ": bool(np.abs(per_replica[0] - per_replica[1]).min() > 0),
-                  "tile": float(np.abs(np.concatenate(per_replica) - single).max())}))
+DRAWS = {"uniform": lambda noise: noise.uniform([3]), "latent": lambda noise: noise.latent(3)}
+out = {}
+for kind in DRAWS:
+    per_replica = [t.numpy() for t in two.experimental_local_results(draw(kind))]
+    single = DRAWS[kind](StepNoise.for_replica(seed, 8)).numpy()
+    out[kind] = {"differ": bool(np.abs(per_replica[0] - per_replica[1]).min() > 0),
+                 "tile": float(np.abs(np.concatenate(per_replica) - single).max())}
+print(json.dumps(out))
 """, devices=2)
-    assert result["differ"]
-    assert result["tile"] == 0.0
+    assert result["uniform"]["differ"] and result["latent"]["differ"]
+    assert result["uniform"]["tile"] == 0.0  # the same Philox words, bit for bit
+    # z = Φ⁻¹(u) of those uniforms: Eigen evaluates ndtri in SIMD packets and the remainder one by one, so
+    # a value may differ by a few float32 ulps (|z| ≤ 5.3: ulp ≤ 4.8e-7) with the size of the draw.
+    assert result["latent"]["tile"] < 2e-6
 
 
 def _check(result):
@@ -87,8 +94,8 @@ print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("MinimaxGAN", False,
 
 def test_static_batches_draw_noise_without_collectives():
     """drop_remainder=True: each replica's rows follow from its replica id, with no cross-replica call while
-    tracing; the draws still tile the single-device draw, and a replica function compiled whole with XLA
-    (as TPUStrategy compiles it) builds. The dynamic-size path, for uneven batches, all-gathers (so the
+    tracing, and each replica draws only its own rows; the draws still tile the single-device draw, and a
+    replica function compiled whole with XLA (as TPUStrategy compiles it) builds. The dynamic-size path, for uneven batches, all-gathers (so the
     check can fail)."""
     result = run_python("""
 import json, numpy as np
@@ -107,17 +114,24 @@ def collectives(fn, *args):
     tf.function(lambda *a: two.run(fn, args=a)).get_concrete_function(*args)
     return sorted(set(calls))
 
+def random_words(fn):  # sizes of the uint32 random draws in the traced two-replica function
+    graph = tf.function(lambda: two.run(fn)).get_concrete_function().graph
+    return sorted(op.outputs[0].shape.as_list()[0] for op in graph.get_operations()
+                  if op.type == "StatelessRandomUniformFullIntV2" and op.get_attr("dtype") == tf.uint32)
+
 static = tf.function(lambda: StepNoise.for_replica(seed, 4).latent(3), jit_compile=True)
 per_replica = [t.numpy() for t in two.experimental_local_results(tf.function(lambda: two.run(static))())]
 single = StepNoise.for_replica(seed, 8).latent(3).numpy()
 dynamic = lambda x: StepNoise.for_replica(seed, tf.shape(x)[0]).latent(3)
 print(json.dumps({"tile": float(np.abs(np.concatenate(per_replica) - single).max()),
                   "static": collectives(lambda: StepNoise.for_replica(seed, 4).latent(3)),
+                  "words": random_words(lambda: StepNoise.for_replica(seed, 4).latent(3)),
                   "dynamic": collectives(dynamic, tf.TensorSpec([None, 2], tf.float32))}))
 """, devices=2)
     assert result["tile"] < 1e-6  # the same uniforms; XLA's inverse normal CDF differs in the last bits
     assert result["static"] == [], result
     assert result["dynamic"], result
+    assert result["words"] == [4 * 3 + 3] * 2, result  # each replica draws its 4 rows of 3, not all 8
 
 
 def test_static_batches_on_two_replicas_equal_one_device():

@@ -30,9 +30,9 @@ class GAN(keras.Model):
     sees the whole batch instead. Each side's loss is the family's per-example loss plus the techniques'
     terms, reduced ONCE over the global batch with `tf.nn.compute_average_loss` (scalar regularisers with
     `tf.nn.scale_regularization_loss`), so a step on N replicas equals the step on one device with the
-    same global batch. All randomness (z and any technique's noise) is drawn for the whole global batch
-    from a stateless seed made of (`seed`, stream, optimizer step, purpose), and each replica keeps its
-    own rows: replicas get different z, and the run is reproducible. Spectral normalisation
+    same global batch. All randomness (z and any technique's noise) is one stateless draw for the whole
+    global batch from a seed made of (`seed`, stream, optimizer step, purpose), of which each replica
+    computes only its own rows: replicas get different z, and the run is reproducible. Spectral normalisation
     (`layers.SpectralNormalization`) advances its power iteration once per update of its net, so the
     real and fake halves of one loss share one σ̂. Logged values are global-batch means; the
     discriminator's are averaged over the k updates.
