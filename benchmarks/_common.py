@@ -1,5 +1,8 @@
-"""Pieces shared by the quality benchmarks: training a DCGAN of a family, and appending a table to RESULTS.md."""
+"""Pieces shared by the quality benchmarks: training a DCGAN of a family, technique configurations, and
+appending a table to RESULTS.md."""
+import ast
 import os
+import re
 
 import keras
 import numpy as np
@@ -13,26 +16,63 @@ OPTIMIZERS = {"wgan": lambda: keras.optimizers.RMSprop(5e-5),
               "wgan_gp": lambda: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)}
 
 
-def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, packing=1):
+def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, packing=1, config="none"):
     """Trains the DCGAN nets of `tfgan_stable.nets` with `family` for `steps` generator steps; returns the GAN.
 
     `make_dataset(batch_size)` returns the training data batched as asked: the GAN is built first, and the
     batch is `gan.n_critic` × 64 · `packing` images, because with n_critic = k a step splits its batch into k
     disjoint critic batches of 64 discriminator inputs (64 · m images with PacGAN packing m). The
     discriminator's normalisation is the family's `discriminator_norm` (layer norm for the gradient-penalty
-    families, whose per-example penalties batch statistics would couple).
+    families, whose per-example penalties batch statistics would couple). `config` adds techniques and family
+    options (`parse_config`; its learning rates replace Adam's 2e-4, for the families trained with Adam).
     """
     keras.utils.set_random_seed(seed)
+    techniques, family_kwargs, settings = parse_config(config)
     family_class = ts.get_family(family)
     gan = family_class(ts.nets.dcgan_generator(latent_dim, image_shape=image_shape),
                        ts.nets.dcgan_discriminator(image_shape, norm=family_class.discriminator_norm,
                                                    packing=packing),
-                       latent_dim=latent_dim, seed=seed)
-    make = OPTIMIZERS.get(family, lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
-    gan.compile(d_optimizer=make(), g_optimizer=make())
+                       latent_dim=latent_dim, seed=seed, techniques=techniques, **family_kwargs)
+    def adam(side):
+        return keras.optimizers.Adam(settings.get(f"{side}_learning_rate", 2e-4), beta_1=0.5)
+
+    gan.compile(d_optimizer=OPTIMIZERS.get(family, lambda: adam("d"))(),
+                g_optimizer=OPTIMIZERS.get(family, lambda: adam("g"))())
     dataset = make_dataset(gan.n_critic * 64 * packing)
     gan.fit(dataset.repeat(), epochs=1, steps_per_epoch=steps, verbose=0)  # repeat: a finite split may run out
     return gan
+
+
+def parse_config(spec):
+    """Parses a training configuration written on the command line into (techniques, family kwargs, settings).
+
+    `spec` is "none" (the plain family) or items joined by "+": `Name(key=value, ...)` builds
+    `tfgan_stable.techniques.Name` (fresh objects on every call: techniques hold state), and `key=value` is
+    either a setting of the benchmark (`d_learning_rate`, `g_learning_rate`: TTUR) or a keyword argument
+    of the family (e.g. `real_label=0.9`). Values are Python literals, e.g.
+    "EMA(decay=0.999)+InstanceNoise(stddev=0.1, decay_steps=5000)+real_label=0.9".
+    """
+    techniques, family_kwargs, settings = [], {}, {}
+    if spec.strip() in ("", "none"):
+        return techniques, family_kwargs, settings
+    for item in spec.split("+"):
+        item = item.strip()
+        try:
+            node = ast.parse(item if re.match(r"\w+\s*\(", item) else f"_({item})", mode="eval").body
+        except SyntaxError as e:
+            raise ValueError(f"cannot parse configuration item {item!r} of {spec!r}: {e.msg}") from None
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.args:
+            raise ValueError(f"configuration item {item!r} must be Name(key=value, ...) or key=value")
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+        if node.func.id != "_":
+            if not hasattr(ts.techniques, node.func.id):
+                raise ValueError(f"unknown technique {node.func.id!r} in {spec!r}; tfgan_stable.techniques has "
+                                 f"{', '.join(ts.techniques.__all__)}")
+            techniques.append(getattr(ts.techniques, node.func.id)(**kwargs))
+        else:
+            for key, value in kwargs.items():
+                (settings if key in ("d_learning_rate", "g_learning_rate") else family_kwargs)[key] = value
+    return techniques, family_kwargs, settings
 
 
 # One line per benchmark, carried by every table it appends; the full list, with sources, is the section

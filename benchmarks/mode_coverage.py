@@ -17,6 +17,11 @@ other seeds (`--seed_start=10`).
     python benchmarks/mode_coverage.py --steps=2000 --seeds=1 --families=ns,hinge   # a quick look
     python benchmarks/mode_coverage.py --families=ns --packing=1,2,4 --learning_rate=1e-3   # PacGAN
     python benchmarks/mode_coverage.py --families=ns --packing=1,2,4 --learning_rate=1e-3 --seed_start=10  # held out
+    python benchmarks/mode_coverage.py --distributions=grid25 --families=ns --steps=10000 --seeds=3 \
+        --config=none --config="EMA(decay=0.999)" --config="InstanceNoise(stddev=0.1, decay_steps=5000)+real_label=0.9"
+
+Each `--config` (repeatable; default "none") is a set of techniques and family options, written as
+`_common.parse_config` reads it; every configuration runs with every family and packing degree.
 
 Budget: an MLP step costs ~6-10 ms with XLA on the 2-core machine, so 2 mixtures × 7 families × 5 seeds at
 20k steps is ~4 hours: pass `--steps`/`--seeds`/`--families` to fit the 60-minute budget of one run (e.g.
@@ -31,7 +36,7 @@ from absl import app, flags  # noqa: E402
 
 import keras  # noqa: E402
 import tfgan_stable as ts  # noqa: E402
-from _common import DEPARTURES_TOY, RESULTS, append_results, format_mean_se  # noqa: E402
+from _common import DEPARTURES_TOY, RESULTS, append_results, format_mean_se, parse_config  # noqa: E402
 
 flags.DEFINE_list("distributions", ["ring8", "grid25"], "toy mixtures")
 flags.DEFINE_list("families", sorted(ts.FAMILIES), "GAN families (short names)")
@@ -39,23 +44,29 @@ flags.DEFINE_integer("seeds", 5, "seeds per configuration")
 flags.DEFINE_integer("seed_start", 0, "first seed; runs use seed_start .. seed_start + seeds - 1")
 flags.DEFINE_integer("steps", 20000, "generator steps per run")
 flags.DEFINE_list("packing", ["1"], "PacGAN packing degrees m of the discriminator (1 = none)")
-flags.DEFINE_float("learning_rate", 1e-4, "Adam learning rate of both players")
+flags.DEFINE_float("learning_rate", 1e-4, "Adam learning rate of both players (a --config may set "
+                   "d_learning_rate / g_learning_rate)")
+flags.DEFINE_multi_string("config", ["none"], "techniques and family options, e.g. \"EMA(decay=0.999)+real_label=0.9\" "
+                          "(repeat the flag for several configurations)")
 flags.DEFINE_string("results", RESULTS, "markdown file to append to")
 F = flags.FLAGS
 
 
-def run(distribution, family, packing, seed):
+def run(distribution, family, packing, config, seed):
     mixture = ts.data.toy_distribution(distribution)
     keras.utils.set_random_seed(seed)
+    techniques, family_kwargs, settings = parse_config(config)
     gan = ts.get_family(family)(ts.nets.mlp_generator(2), ts.nets.mlp_discriminator(packing=packing), latent_dim=2,
-                                seed=seed)
-    gan.compile(d_optimizer=keras.optimizers.Adam(F.learning_rate, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(F.learning_rate, beta_1=0.5), jit_compile=True)
+                                seed=seed, techniques=techniques, **family_kwargs)
+    # XLA unless a technique cannot take it (none can on one replica today; `compile` would say).
+    gan.compile(d_optimizer=keras.optimizers.Adam(settings.get("d_learning_rate", F.learning_rate), beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(settings.get("g_learning_rate", F.learning_rate), beta_1=0.5),
+                jit_compile=True)
     # n_critic disjoint critic batches of 100 packs per step (WGAN, WGAN-GP: 5).
     gan.fit(ts.data.toy_dataset(distribution, batch_size=gan.n_critic * 100 * packing, seed=seed), epochs=1,
             steps_per_epoch=F.steps, verbose=0)
     result = ts.metrics.mode_coverage(gan.generate(2500, seed=seed + 1000).numpy(), mixture.centers, mixture.std)
-    print(f"{distribution} {family} m={packing} seed {seed}: {result['modes']} modes, "
+    print(f"{distribution} {family} m={packing} [{config}] seed {seed}: {result['modes']} modes, "
           f"{100 * result['high_quality']:.1f}% high quality, reverse KL {result['reverse_kl']:.3f}", flush=True)
     return result
 
@@ -66,28 +77,30 @@ def main(_):
     seeds = range(F.seed_start, F.seed_start + F.seeds)
     for distribution in F.distributions:
         for family in F.families:
-            for packing in map(int, F.packing):
-                results = [run(distribution, family, packing, seed) for seed in seeds]
+            for packing, config in ((p, c) for p in map(int, F.packing) for c in F.config):
+                t = time.time()
+                results = [run(distribution, family, packing, config, seed) for seed in seeds]
                 num_modes = results[0]["num_modes"]
                 modes = format_mean_se([r["modes"] for r in results], 1)
                 full = sum(r["modes"] == num_modes for r in results)
                 quality = format_mean_se([r["high_quality"] for r in results], 1, scale=100)
                 kl = format_mean_se([r["reverse_kl"] for r in results], 3)  # nan (no covered mode) is left out
-                rows.append(f"| {distribution} | {family} | {packing} | {modes} of {num_modes} | {full}/{F.seeds} | "
-                            f"{quality}% | {kl} |")
+                rows.append(f"| {distribution} | {family} | {packing} | {config} | {modes} of {num_modes} | "
+                            f"{full}/{F.seeds} | {quality}% | {kl} | {(time.time() - t) / 60 / F.seeds:.1f} |")
                 print(rows[-1], flush=True)
     minutes = (time.time() - start) / 60
     command = (f"python benchmarks/mode_coverage.py --distributions={','.join(F.distributions)} "
                f"--families={','.join(F.families)} --packing={','.join(F.packing)} "
-               f"--learning_rate={F.learning_rate:g} --seeds={F.seeds} --seed_start={F.seed_start} --steps={F.steps}")
+               f"--learning_rate={F.learning_rate:g} --seeds={F.seeds} --seed_start={F.seed_start} --steps={F.steps}"
+               + "".join(f" --config=\"{c}\"" for c in F.config if F.config != ["none"]))
     note = (f"seeds {seeds[0]}..{seeds[-1]}, {F.steps} steps, 100 packs of m samples per discriminator update, "
             f"Adam({F.learning_rate:g}, 0.5), XLA; mean ± standard error over the {F.seeds} seeds (\"all modes\": "
             f"seeds that covered every mode; the reverse KL leaves out seeds that covered no mode); wall time "
             f"{minutes:.1f} min on 2 CPU cores.\n\n"
             + DEPARTURES_TOY.format(steps=F.steps, seeds=F.seeds))
     table = append_results("Mode coverage (PacGAN protocol)", command, note,
-                           "| mixture | family | packing m | modes | all modes | high quality | reverse KL |", rows,
-                           path=F.results)
+                           "| mixture | family | packing m | techniques | modes | all modes | high quality | "
+                           "reverse KL | minutes per run |", rows, path=F.results)
     print(table)
     print(f"wall time {minutes:.1f} min")
 
