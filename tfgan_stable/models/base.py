@@ -1,9 +1,12 @@
 """The GAN base model: the training-step skeleton that every loss family shares."""
+import inspect
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfgan_stable import sampling
+from tfgan_stable.data.resumable import FollowTrainingStep
 from tfgan_stable.distribute import StepNoise
 from tfgan_stable.layers.packing import packing_degree
 from tfgan_stable.layers.spectral_normalization import advance_power_iteration, step_driven_power_iteration
@@ -253,12 +256,26 @@ class GAN(keras.Model):
 
     # ------------------------------------------------------------------ training
     def fit(self, x=None, *args, **kwargs):
-        """`keras.Model.fit`, after checking the first batch (rank, shape, dtype, size; images in [-1, 1])."""
+        """`keras.Model.fit`, after checking the first batch (rank, shape, dtype, size; images in [-1, 1]).
+
+        It adds one callback after the given ones (`data.resumable.FollowTrainingStep`): when training
+        begins, after `BackupAndRestore` has restored a backup, it moves the position of a
+        `tfgan_stable.data.load` / `data.resumable` dataset to the restored step, so that a run
+        interrupted mid-epoch resumes bit-identically (see `tfgan_stable.data.resumable`).
+        """
         if not getattr(self, "compiled", False):
             raise ValueError(f"call compile(d_optimizer=..., g_optimizer=...) on the {type(self).__name__} "
                              f"before fit")
-        self._check_training_data(x, kwargs.get("batch_size"))
-        return super().fit(x, *args, **kwargs)
+        arguments = inspect.signature(keras.Model.fit).bind(self, x, *args, **kwargs).arguments
+        arguments.pop("self")
+        self._check_training_data(x, arguments.get("batch_size"))
+        follow = FollowTrainingStep(getattr(x, "data_position", None))
+        callbacks = arguments.get("callbacks")
+        if isinstance(callbacks, keras.callbacks.CallbackList):
+            callbacks.append(follow)
+        else:
+            arguments["callbacks"] = [*(callbacks or ()), follow]
+        return super().fit(**arguments)
 
     def _check_training_data(self, x, batch_size=None):
         if self._data_checked or x is None:
@@ -511,6 +528,14 @@ class GAN(keras.Model):
         real data (relativistic losses). Logged discriminator values are means over the n_critic updates.
         """
         real, labels = self._unpack(data)
+        # Keras' TF loop ends a dataset that runs out early (unknown length, or the rest of an epoch after
+        # an exact resumption) with one more call whose get_next fails; the updates that do not read the
+        # data, such as the optimizers' step counters, must not run in that call.
+        with tf.control_dependencies([real]):
+            return self._train_on(real, labels)
+
+    def _train_on(self, real, labels):
+        """The body of `train_step` on an unpacked batch (all of it depends on the batch being read)."""
         batches = self._critic_batches(real, labels)
         with step_driven_power_iteration(self.generator, self.discriminator):
             d_logs = [self._update("discriminator", *batch) for batch in batches]
