@@ -219,16 +219,19 @@ class GAN(keras.Model):
         self._g_grads = wrap(self._generator_gradients)
 
     def get_compile_config(self):
+        """The `compile` arguments that a `.keras` file stores: both optimizers, XLA, steps per execution."""
         if not getattr(self, "compiled", False):
             return None
         return {"d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
                 "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-                "jit_compile": self.jit}
+                "jit_compile": self.jit, "steps_per_execution": self.steps_per_execution}
 
     def compile_from_config(self, config):
+        """Compiles the model again from `get_compile_config()` (used by `keras.models.load_model`)."""
         self.compile(d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
                      g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-                     jit_compile=config["jit_compile"])
+                     jit_compile=config["jit_compile"],
+                     steps_per_execution=config.get("steps_per_execution", 1))  # absent in older files
 
     @property
     def metrics(self):
@@ -608,6 +611,7 @@ class GAN(keras.Model):
 
     # ------------------------------------------------------------------ serialisation
     def get_config(self):
+        """The constructor's arguments: both nets serialised, options, user techniques, name and dtype policy."""
         return {
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
@@ -617,6 +621,7 @@ class GAN(keras.Model):
             "seed": self.seed,
             "reuse_real_batch": self.reuse_real_batch,
             "name": self.name,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
         }
 
     @classmethod
