@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from tfgan_stable import sampling
 from tfgan_stable.data.resumable import FollowTrainingStep
-from tfgan_stable.distribute import StepNoise
+from tfgan_stable.distribute import StepNoise, is_multi_worker, synced_step_function
 from tfgan_stable.layers.packing import packing_degree
 from tfgan_stable.layers.spectral_normalization import advance_power_iteration, step_driven_power_iteration
 from tfgan_stable.techniques.base import Technique, UpdateContext
@@ -279,6 +279,33 @@ class GAN(keras.Model):
         else:
             arguments["callbacks"] = [*(callbacks or ()), follow]
         return super().fit(**arguments)
+
+    def make_train_function(self, force=False):
+        """Keras' train function; with several workers (`MultiWorkerMirroredStrategy`), where Keras 3's fails
+        for any model, one that takes the step's logs (already global) without reducing them
+        (`distribute.synced_step_function`)."""
+        if not is_multi_worker(self.distribute_strategy):
+            return super().make_train_function(force)
+        if force or self.train_function is None:
+            self.train_function = synced_step_function(self.distribute_strategy, self.train_step,
+                                                       self.steps_per_execution, self.run_eagerly)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        """Keras' test function, or with several workers the GAN's own (see `make_train_function`)."""
+        if not is_multi_worker(self.distribute_strategy):
+            return super().make_test_function(force)
+        if force or self.test_function is None:
+            self.test_function = synced_step_function(self.distribute_strategy, self.test_step,
+                                                       self.steps_per_execution, self.run_eagerly)
+        return self.test_function
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' build from a first batch; skipped with several workers, where Keras all-reduces that batch
+        with `strategy.reduce`, which takes no nest, so an (images, labels) batch fails. The GAN is built at
+        construction and its optimizers in `compile`: there is nothing to build."""
+        if not is_multi_worker(self.distribute_strategy):
+            super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def _check_training_data(self, x, batch_size=None):
         if self._data_checked or x is None:
