@@ -10,16 +10,27 @@ and the DCGAN discriminator's normalisation (the family's `discriminator_norm`: 
 gradient-penalty critics of WGAN-GP and DRAGAN, whose per-example penalties batch statistics would couple,
 batch norm otherwise). With `--jit_compile=auto` (the default) the script times a few steps of the real nets
 with and without XLA on this machine and trains with the faster (see `xla_choice.py`).
+
+`--strategy` picks the `tf.distribute` strategy: `default` (one device), `mirrored` (all local devices),
+`multiworker` (`MultiWorkerMirroredStrategy`: start the same command once per worker, each with its own
+`TF_CONFIG`, see README) or `tpu` (`TPUStrategy` on the TPU that `--tpu` names or the environment provides).
+`--batch_size` is always the GLOBAL batch; with several workers each reads the same stream and keeps its rows
+of each global batch (DATA sharding), and only worker 0 keeps its sample grids and SavedModel (the others write
+theirs to a temporary folder: every worker must take part in reading the replicated state).
 """
+import json
 import os
 import pathlib
+import shutil
 import sys
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 import tfgan_stable as ts  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -47,6 +58,9 @@ flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
                   "compile the step with XLA; auto: time a few steps of the real nets with and without XLA on this "
                   "machine and take the faster (XLA sped the DCGAN step up 1.7x on one 2-core CPU and slowed it "
                   "down on another)")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multiworker", "tpu"],
+                  "tf.distribute strategy: one device, all local devices, several workers (TF_CONFIG) or a TPU")
+flags.DEFINE_string("tpu", "", "--strategy=tpu: the TPU's name or grpc:// address ('' = from the environment)")
 F = flags.FLAGS
 
 # (optimizer, learning rate, beta_1, beta_2) per family, from the papers.
@@ -94,9 +108,70 @@ def make_dataset(gan):
                         seed=F.seed, tfds_dir=F.tfds_dir)
 
 
+def _check_tf_config():
+    """TF_CONFIG as MultiWorkerMirroredStrategy needs it: a cluster with workers and this process's task."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        raise ValueError("--strategy=multiworker needs TF_CONFIG in each worker's environment, e.g. "
+                         "TF_CONFIG='{\"cluster\": {\"worker\": [\"host0:12345\", \"host1:12345\"]}, "
+                         "\"task\": {\"type\": \"worker\", \"index\": 0}}' (index 1 on the second worker); "
+                         "on one machine use --strategy=mirrored")
+    try:
+        config = json.loads(raw)
+        workers, task = config["cluster"]["worker"], config["task"]
+        index = int(task["index"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"TF_CONFIG must be JSON with cluster.worker (a list of host:port) and task.type/index, "
+                         f"got {raw!r} ({type(e).__name__}: {e})") from None
+    if task.get("type") == "worker" and not 0 <= index < len(workers):
+        raise ValueError(f"TF_CONFIG task index {index} is not one of the {len(workers)} workers {workers}")
+
+
+def make_strategy(name, tpu=""):
+    """The `tf.distribute` strategy called `name` (`--strategy`); raises ValueError when it cannot run here.
+
+    `tpu` is the TPU's name or grpc:// address for "tpu" ('' = from the environment, e.g. on a TPU VM).
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        _check_tf_config()
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+        except (ValueError, RuntimeError, OSError, ImportError, tf.errors.OpError) as e:  # OSError: URLError
+            raise ValueError(f"--strategy=tpu: no TPU could be reached (--tpu={tpu!r}); run on a TPU VM or "
+                             f"pass --tpu=<name or grpc://address>. TensorFlow said: {e}") from None
+        return tf.distribute.TPUStrategy(resolver)
+    raise ValueError(f"unknown --strategy {name!r}")
+
+
+def is_chief(strategy):
+    """Whether this process keeps the outputs: always, except on the workers after the first."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or resolver is None:
+        return True
+    return resolver.task_type in (None, "chief") or (resolver.task_type == "worker" and resolver.task_id == 0
+                                                     and "chief" not in resolver.cluster_spec().as_dict())
+
+
 def main(_):
     logging.set_verbosity(logging.WARNING)
-    if F.jit_compile == "auto":
+    try:  # first: MultiWorkerMirroredStrategy must be set up before TensorFlow runs anything
+        strategy = make_strategy(F.strategy, F.tpu)
+    except ValueError as e:
+        sys.exit(f"train.py: {e}")
+    if F.jit_compile == "auto" and F.strategy != "default":
+        # The timing runs one device; each worker would also time (and might choose) on its own.
+        print(f"--jit_compile=auto with --strategy={F.strategy}: training without XLA (pass "
+              f"--jit_compile=true to compile each side's gradients)", flush=True)
+        jit_compile = False
+    elif F.jit_compile == "auto":
         # Throwaway copies of the nets; the real run below starts from the seed as with a fixed choice.
         jit_compile, rates = choose_jit_compile(build_gan, make_dataset)
         print(f"--jit_compile=auto: {rates[False]:.1f} steps/s without XLA, {rates[True]:.1f} with XLA on this "
@@ -105,16 +180,32 @@ def main(_):
     else:
         jit_compile = F.jit_compile == "true"
     keras.utils.set_random_seed(F.seed)
-    gan = build_gan(jit_compile)
+    with strategy.scope():
+        gan = build_gan(jit_compile)
     data = make_dataset(gan)
+    if F.strategy == "multiworker":
+        # Every worker builds the same stream of global batches and keeps its replicas' rows of each.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        data = data.with_options(options)
     steps = F.steps_per_epoch
     if steps is None and F.dataset in ("ring8", "grid25"):
         steps = 1000  # the toy streams are infinite
-    callbacks = [ts.callbacks.ImageGrid(os.path.join(F.output_dir, "samples"), seed=F.seed)]
-    gan.fit(data, epochs=F.epochs, steps_per_epoch=steps, callbacks=callbacks)
-    if F.export_dir:
-        gan.export_generator(F.export_dir)
-        print(f"exported the generator to {F.export_dir}")
+    chief = is_chief(strategy)
+    # Sampling and export read replicated state, which on several workers can be a collective: every worker takes
+    # part, and the others write to a folder that is deleted afterwards.
+    scratch = None if chief else tempfile.mkdtemp(prefix="train_worker_")
+    output_dir = F.output_dir if chief else scratch
+    callbacks = [ts.callbacks.ImageGrid(os.path.join(output_dir, "samples"), seed=F.seed)]
+    try:
+        gan.fit(data, epochs=F.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose="auto" if chief else 0)
+        if F.export_dir:
+            gan.export_generator(F.export_dir if chief else os.path.join(scratch, "export"))
+            if chief:
+                print(f"exported the generator to {F.export_dir}")
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from PIL import Image
 
 import tfgan_stable as ts
 from tests.conftest import REPO
+from tests.subproc import run_together, worker_configs
 
 
 def _example_module():
@@ -59,3 +60,31 @@ def test_example_trains_writes_grids_and_exports(tmp_path, shared_data, family, 
     model = tf.saved_model.load(str(tmp_path / "export"))
     images = model.signatures["sample"](seed=tf.constant([1, 2, 3, 4], tf.int64))["images"]
     assert tuple(images.shape) == shape and np.all(np.isfinite(images.numpy()))
+
+
+def test_example_trains_on_two_workers(tmp_path):
+    """--strategy=multiworker: two worker processes (TF_CONFIG on 127.0.0.1) train together; only worker 0
+    keeps its sample grid and SavedModel."""
+    commands = {f"worker{i}": ([sys.executable, str(REPO / "examples" / "train.py"), "--strategy=multiworker",
+                                "--dataset=ring8", "--epochs=1", "--steps_per_epoch=2", "--batch_size=16",
+                                "--latent_dim=8", "--jit_compile=false", f"--output_dir={tmp_path / f'out{i}'}",
+                                f"--export_dir={tmp_path / f'export{i}'}"], {"TF_CONFIG": config})
+                for i, config in enumerate(worker_configs(2))}
+    run_together(commands, tmp_path, timeout=300)
+    assert [g.name for g in (tmp_path / "out0" / "samples").glob("*.png")] == ["epoch_0001.png"]
+    images = tf.saved_model.load(str(tmp_path / "export0")).signatures["sample"](seed=tf.constant([1, 2], tf.int64))
+    assert tuple(images["images"].shape) == (2, 2)
+    assert not (tmp_path / "out1").exists() and not (tmp_path / "export1").exists()
+
+
+def test_example_strategy_errors(monkeypatch):
+    """A TPU that is not there, and a missing or malformed TF_CONFIG, are clear errors before any training."""
+    make_strategy = _example_module().make_strategy
+    with pytest.raises(ValueError, match="no TPU could be reached"):
+        make_strategy("tpu")
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ValueError, match="needs TF_CONFIG"):
+        make_strategy("multiworker")
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]}}')
+    with pytest.raises(ValueError, match="TF_CONFIG must be JSON with cluster.worker"):
+        make_strategy("multiworker")

@@ -116,3 +116,71 @@ class StepNoise:
         if ctx is not None and ctx.num_replicas_in_sync > 1:
             total, count = ctx.all_reduce(tf.distribute.ReduceOp.SUM, [total, count])
         return total / count
+
+
+def is_multi_worker(strategy):
+    """Whether `strategy` synchronises replicas in several worker processes (`MultiWorkerMirroredStrategy`
+    with a cluster of two or more workers in `TF_CONFIG`): more replicas in sync than this worker's devices."""
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.num_replicas_in_sync > len(strategy.extended.worker_devices))
+
+
+def synced_step_function(strategy, step_fn, steps_per_execution=1, run_eagerly=False):
+    """A Keras train or test function for a step whose outputs are already the same on every replica.
+
+    Keras 3's `fit` and `evaluate` run `strategy.run(step)` and then reduce each output over the replicas;
+    under a multi-worker `MultiWorkerMirroredStrategy` that reduction is `strategy.reduce("MEAN", v, axis=0)`,
+    which fails for the scalar logs of every model ("Invalid reduction dimension 0 for input with 0
+    dimensions"). A GAN's step logs global values (summed over the replicas inside the step), so no
+    reduction is needed: this function returns this worker's first replica's outputs. Like Keras' own, it
+    runs `steps_per_execution` steps per call and lets the iterator's `OutOfRangeError` end the epoch.
+
+    Args:
+      strategy: the `tf.distribute.Strategy` the model was built under.
+      step_fn: the model's `train_step` or `test_step` (one batch -> dict of scalar logs).
+      steps_per_execution: steps per call (`compile(steps_per_execution=...)`).
+      run_eagerly: run without `tf.function` (`compile(run_eagerly=True)`).
+
+    Returns:
+      A function of a (distributed) iterator, or of a Python iterable of batches (`train_on_batch`), that
+      returns the logs of the last step it ran.
+    """
+    steps_per_execution = int(steps_per_execution)
+    if steps_per_execution < 1:
+        raise ValueError(f"`steps_per_execution` must be a positive integer, got {steps_per_execution}")
+
+    def one_step(data):
+        outputs = strategy.run(step_fn, args=(data,))
+        return tf.nest.map_structure(lambda v: strategy.experimental_local_results(v)[0], outputs)
+
+    def steps(iterator):
+        outputs = one_step(iterator.get_next())  # an exhausted iterator raises OutOfRangeError: the epoch ends
+        if steps_per_execution == 1:
+            return outputs
+
+        def body(i, outputs, exhausted):
+            # All workers agree on has_value (the distributed iterator syncs it), so none waits in a collective.
+            optional = iterator.get_next_as_optional()
+            outputs = tf.cond(optional.has_value(), lambda: one_step(optional.get_value()), lambda: outputs)
+            return i + 1, outputs, tf.logical_not(optional.has_value())
+
+        _, outputs, _ = tf.while_loop(lambda i, _, exhausted: tf.logical_and(i < steps_per_execution,
+                                                                            tf.logical_not(exhausted)),
+                                      body, (tf.constant(1), outputs, tf.constant(False)))
+        return outputs
+
+    # Traced as written, like Keras' own step functions (no AutoGraph rewriting). `steps` traces the step
+    # itself rather than calling a nested tf.function of it: one traced step called both before and inside
+    # the while loop failed under MirroredStrategy with an unfed int32 placeholder.
+    run_steps = steps if run_eagerly else tf.function(steps, reduce_retracing=True, autograph=False)
+    run_one = one_step if run_eagerly else tf.function(one_step, reduce_retracing=True, autograph=False)
+
+    def function(iterator):
+        if isinstance(iterator, (tf.data.Iterator, tf.distribute.DistributedIterator)):
+            return run_steps(iterator)
+        outputs = None
+        for _, data in zip(range(steps_per_execution), iterator):  # train_on_batch: a generator of batches
+            outputs = run_one(data)
+        return outputs
+
+    return function

@@ -105,6 +105,22 @@ def test_shuffle_order_is_fixed_by_the_seed(shared_data, tfds_dir):
     assert not np.array_equal(stored[0], run1[0])
 
 
+def test_a_resumed_position_reads_the_rest_of_the_epoch_then_the_same_epochs(shared_data, tfds_dir):
+    """What a fit resumed at step 13 reads (GAN.fit seeks the restored step): the uninterrupted run's batches."""
+    def mnist():
+        return data.load("mnist", "test", batch_size=1000, data_dir=shared_data, seed=5, tfds_dir=tfds_dir)
+
+    uninterrupted = mnist()
+    assert int(uninterrupted.cardinality()) == 10
+    epochs = [[b.numpy() for b in uninterrupted] for _ in range(3)]
+    resumed = mnist()
+    resumed.data_position.seek(13)  # batch 3 of epoch 1
+    rest, following = [b.numpy() for b in resumed], [b.numpy() for b in resumed]
+    assert len(rest) == 7 and len(following) == 10
+    for a, b in zip(rest + following, epochs[1][3:] + epochs[2]):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("drop_remainder, sizes", [(True, [3000, 3000, 3000]), (False, [3000, 3000, 3000, 1000])])
 def test_drop_remainder(shared_data, tfds_dir, drop_remainder, sizes):
     ds = data.load("mnist", "test", batch_size=3000, data_dir=shared_data, drop_remainder=drop_remainder,

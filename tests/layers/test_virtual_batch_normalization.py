@@ -140,3 +140,23 @@ def test_bad_arguments_raise():
         RefreshReferenceBatch(keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)]), np.ones((2, 2)))
     with pytest.raises(ValueError, match="every_n_steps"):
         RefreshReferenceBatch(_deep_generator(), np.ones((2, 4)), every_n_steps=0)
+
+
+def test_refresh_callback_counts_training_steps_not_executions():
+    """With steps_per_execution=2, every_n_steps=2 refreshes after steps 2, 4, 6, 8 (not every 2nd call)."""
+    g = _deep_generator()
+    z_ref = np.random.RandomState(2).normal(size=(9, 4)).astype("float32")
+    set_reference_batch(g, z_ref)
+    g.compile(keras.optimizers.SGD(0.1), "mse", steps_per_execution=2)
+    callback = RefreshReferenceBatch(g, z_ref, every_n_steps=2)
+    refreshed_at, refresh = [], callback._refresh
+
+    def counting_refresh():
+        refreshed_at.append(int(g.optimizer.iterations.numpy()))
+        return refresh()
+
+    callback._refresh = counting_refresh
+    rng = np.random.RandomState(5)
+    x, y = rng.normal(size=(16, 4)).astype("float32"), rng.uniform(-1, 1, (16, 2, 2, 3)).astype("float32")
+    g.fit(x, y, batch_size=2, epochs=1, verbose=0, shuffle=False, callbacks=[callback])  # 8 steps, 4 executions
+    assert refreshed_at == [2, 4, 6, 8]

@@ -68,3 +68,20 @@ def test_backup_and_restore_resumes_an_interrupted_fit_exactly(tmp_path):
     assert int(resumed.g_optimizer.iterations.numpy()) == 16
     for a, b in zip(reference.weights, resumed.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
+def test_config_keeps_the_dtype_policy(tmp_path):
+    gan = make(ts.HingeGAN, dtype="mixed_float16")
+    assert gan.compute_dtype == "float16"
+    assert ts.HingeGAN.from_config(gan.get_config()).dtype_policy.name == "mixed_float16"
+    gan.save(tmp_path / "gan.keras")
+    assert keras.models.load_model(tmp_path / "gan.keras").dtype_policy.name == "mixed_float16"
+
+
+def test_compile_config_keeps_steps_per_execution(tmp_path):
+    gan = make(ts.HingeGAN)
+    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3),
+                steps_per_execution=3)
+    gan.save(tmp_path / "gan.keras")
+    restored = keras.models.load_model(tmp_path / "gan.keras")
+    assert restored.steps_per_execution == 3 and not restored.jit

@@ -8,6 +8,7 @@ import tensorflow_datasets as tfds
 from tensorflow_datasets.core.download.download_manager import NonMatchingChecksumError
 
 from tfgan_stable.data import tfds_builders
+from tfgan_stable.data.resumable import resumable
 
 _IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -34,8 +35,11 @@ def load(name, split="train", batch_size=64, data_dir=None, with_labels=False, s
     (TFDS name "cifar10_jpeg"). Without `data_dir`, TFDS's own builders are used as `tfds.load` would
     (downloading if needed). Either way the prepared TFRecords go to `tfds_dir` once and are reused.
 
-    Pixels x in {0..255} become x / 127.5 - 1 (float32, NHWC). With `shuffle`, the whole split is
-    shuffled (reshuffled each epoch) in an order fixed by `seed`; without it, TFDS's stored order is kept.
+    Pixels x in {0..255} become x / 127.5 - 1 (float32, NHWC). With `shuffle`, each epoch e holds the
+    whole split in a random order keyed by (`seed`, e); without it, TFDS's stored order is kept. The
+    dataset is a `resumable` one: each iteration runs to the end of the current epoch, and `GAN.fit`
+    starts it at the training step, so a `fit` interrupted mid-epoch and resumed with
+    `keras.callbacks.BackupAndRestore(save_freq=N)` reads the same batches as an uninterrupted run.
 
     Args:
       name: "mnist", "fashion_mnist" or "cifar10".
@@ -49,7 +53,8 @@ def load(name, split="train", batch_size=64, data_dir=None, with_labels=False, s
       tfds_dir: where TFDS writes the prepared dataset; None means TFDS's default (~/tensorflow_datasets).
 
     Returns:
-      A `tf.data.Dataset` of float32 images [batch, H, W, C] (or `(images, labels)`), prefetched.
+      A `tf.data.Dataset` of float32 images [batch, H, W, C] (or `(images, labels)`), prefetched, with a
+      `data_position` attribute (see `resumable`).
 
     Example:
       ds = tfgan_stable.data.load("mnist", batch_size=128, data_dir="../shared/data", tfds_dir="/tmp/tfds")
@@ -97,12 +102,11 @@ def _prepare_local(name, data_dir, tfds_dir):
 
 
 def _pipeline(builder, split, batch_size, with_labels, shuffle, seed, drop_remainder):
-    """Reads a prepared split: shuffle the encoded records, decode, scale to [-1, 1], batch, prefetch."""
-    ds = builder.as_dataset(split=split, shuffle_files=False,
-                            decoders={"image": tfds.decode.SkipDecoding()})
-    if shuffle:
-        # Shuffling the encoded records (a few hundred bytes each) lets the buffer hold the whole split.
-        ds = ds.shuffle(builder.info.splits[split].num_examples, seed=seed, reshuffle_each_iteration=True)
+    """Reads a prepared split: order the encoded records by (seed, epoch), decode, scale to [-1, 1], batch."""
+    records = builder.as_dataset(split=split, shuffle_files=False, decoders={"image": tfds.decode.SkipDecoding()})
+    columns = ("image", "label") if with_labels else ("image",)
+    # Ordering the encoded records (a few hundred bytes each) lets one epoch's order hold the whole split.
+    records = records.map(lambda example: {key: example[key] for key in columns})
     feature = builder.info.features["image"]
 
     def prepare(example):
@@ -118,5 +122,5 @@ def _pipeline(builder, split, batch_size, with_labels, shuffle, seed, drop_remai
             return image, tf.cast(example["label"], tf.int32)
         return image
 
-    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return resumable(records, batch_size, seed=seed, shuffle=shuffle, drop_remainder=drop_remainder,
+                     prepare=prepare)

@@ -240,18 +240,27 @@ def set_reference_batch(network, inputs):
 
 
 class RefreshReferenceBatch(keras.callbacks.Callback):
-    """A `fit` callback that re-records the VBN reference statistics of `network` every k steps.
+    """A `fit` callback that re-records the VBN reference statistics of `network` every k training steps.
 
     Between refreshes the statistics are constants; refreshing after the weight updates keeps them
     those of the reference batch under the current weights, as in Salimans et al. 2016 (where the
     reference batch goes through the network at every step). Each refresh is one forward pass of the
     reference batch, compiled once as a `tf.function`.
 
+    The steps are the model's optimizer steps (the generator's for a GAN), not calls of the callback:
+    the refresh follows the step that is a multiple of k. With `steps_per_execution` = m > 1, Keras calls
+    callbacks once per m steps, so the refresh comes after the execution that holds that step (exactly
+    after it when k is a multiple of m and the epochs are too). Because the schedule is a function of the
+    step counter, a run resumed by `keras.callbacks.BackupAndRestore` refreshes at the same steps as an
+    uninterrupted one; at the first step of a `fit` that starts at a multiple of k the refresh is made
+    again (it gives the same statistics for the same weights), so the resumed statistics are right
+    whether the backup was written before or after the refresh.
+
     Args:
       network: the model containing the VBN layers (e.g. the generator).
       inputs: the reference batch of the network's inputs (e.g. z_ref), the same as given to
         `set_reference_batch`.
-      every_n_steps: refresh after every this many training batches (integer >= 1).
+      every_n_steps: refresh after every this many training steps (integer >= 1).
 
     Example:
       ```python
@@ -267,10 +276,27 @@ class RefreshReferenceBatch(keras.callbacks.Callback):
         self.network = network
         self.inputs = tf.convert_to_tensor(inputs)
         self.every_n_steps = _common.check_positive_int(every_n_steps, "every_n_steps")
-        self._steps = 0
         self._refresh = tf.function(lambda: set_reference_batch(self.network, self.inputs))
+        self._begin = None
+        self._first = True
+
+    def _step(self):
+        """The model's training step: its generator optimizer's iterations (a GAN) or its optimizer's."""
+        optimizer = getattr(self.model, "g_optimizer", None) or self.model.optimizer
+        return int(optimizer.iterations.numpy())
+
+    def on_train_begin(self, logs=None):
+        self._first = True
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._begin = self._step()
+        if self._first:  # after any restore: a refresh due at the restored step is made (again)
+            self._first = False
+            if self._begin > 0 and self._begin % self.every_n_steps == 0:
+                self._refresh()
 
     def on_train_batch_end(self, batch, logs=None):
-        self._steps += 1
-        if self._steps % self.every_n_steps == 0:
+        end = self._step()
+        begin = end - 1 if self._begin is None else self._begin
+        if end // self.every_n_steps > begin // self.every_n_steps:
             self._refresh()

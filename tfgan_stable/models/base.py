@@ -1,10 +1,13 @@
 """The GAN base model: the training-step skeleton that every loss family shares."""
+import inspect
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfgan_stable import sampling
-from tfgan_stable.distribute import StepNoise
+from tfgan_stable.data.resumable import FollowTrainingStep
+from tfgan_stable.distribute import StepNoise, is_multi_worker, synced_step_function
 from tfgan_stable.layers.packing import packing_degree
 from tfgan_stable.layers.spectral_normalization import advance_power_iteration, step_driven_power_iteration
 from tfgan_stable.techniques.base import Technique, UpdateContext
@@ -216,16 +219,19 @@ class GAN(keras.Model):
         self._g_grads = wrap(self._generator_gradients)
 
     def get_compile_config(self):
+        """The `compile` arguments that a `.keras` file stores: both optimizers, XLA, steps per execution."""
         if not getattr(self, "compiled", False):
             return None
         return {"d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
                 "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-                "jit_compile": self.jit}
+                "jit_compile": self.jit, "steps_per_execution": self.steps_per_execution}
 
     def compile_from_config(self, config):
+        """Compiles the model again from `get_compile_config()` (used by `keras.models.load_model`)."""
         self.compile(d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
                      g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-                     jit_compile=config["jit_compile"])
+                     jit_compile=config["jit_compile"],
+                     steps_per_execution=config.get("steps_per_execution", 1))  # absent in older files
 
     @property
     def metrics(self):
@@ -253,12 +259,53 @@ class GAN(keras.Model):
 
     # ------------------------------------------------------------------ training
     def fit(self, x=None, *args, **kwargs):
-        """`keras.Model.fit`, after checking the first batch (rank, shape, dtype, size; images in [-1, 1])."""
+        """`keras.Model.fit`, after checking the first batch (rank, shape, dtype, size; images in [-1, 1]).
+
+        It adds one callback after the given ones (`data.resumable.FollowTrainingStep`): when training
+        begins, after `BackupAndRestore` has restored a backup, it moves the position of a
+        `tfgan_stable.data.load` / `data.resumable` dataset to the restored step, so that a run
+        interrupted mid-epoch resumes bit-identically (see `tfgan_stable.data.resumable`).
+        """
         if not getattr(self, "compiled", False):
             raise ValueError(f"call compile(d_optimizer=..., g_optimizer=...) on the {type(self).__name__} "
                              f"before fit")
-        self._check_training_data(x, kwargs.get("batch_size"))
-        return super().fit(x, *args, **kwargs)
+        arguments = inspect.signature(keras.Model.fit).bind(self, x, *args, **kwargs).arguments
+        arguments.pop("self")
+        self._check_training_data(x, arguments.get("batch_size"))
+        follow = FollowTrainingStep(getattr(x, "data_position", None))
+        callbacks = arguments.get("callbacks")
+        if isinstance(callbacks, keras.callbacks.CallbackList):
+            callbacks.append(follow)
+        else:
+            arguments["callbacks"] = [*(callbacks or ()), follow]
+        return super().fit(**arguments)
+
+    def make_train_function(self, force=False):
+        """Keras' train function; with several workers (`MultiWorkerMirroredStrategy`), where Keras 3's fails
+        for any model, one that takes the step's logs (already global) without reducing them
+        (`distribute.synced_step_function`)."""
+        if not is_multi_worker(self.distribute_strategy):
+            return super().make_train_function(force)
+        if force or self.train_function is None:
+            self.train_function = synced_step_function(self.distribute_strategy, self.train_step,
+                                                       self.steps_per_execution, self.run_eagerly)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        """Keras' test function, or with several workers the GAN's own (see `make_train_function`)."""
+        if not is_multi_worker(self.distribute_strategy):
+            return super().make_test_function(force)
+        if force or self.test_function is None:
+            self.test_function = synced_step_function(self.distribute_strategy, self.test_step,
+                                                       self.steps_per_execution, self.run_eagerly)
+        return self.test_function
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' build from a first batch; skipped with several workers, where Keras all-reduces that batch
+        with `strategy.reduce`, which takes no nest, so an (images, labels) batch fails. The GAN is built at
+        construction and its optimizers in `compile`: there is nothing to build."""
+        if not is_multi_worker(self.distribute_strategy):
+            super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def _check_training_data(self, x, batch_size=None):
         if self._data_checked or x is None:
@@ -511,6 +558,14 @@ class GAN(keras.Model):
         real data (relativistic losses). Logged discriminator values are means over the n_critic updates.
         """
         real, labels = self._unpack(data)
+        # Keras' TF loop ends a dataset that runs out early (unknown length, or the rest of an epoch after
+        # an exact resumption) with one more call whose get_next fails; the updates that do not read the
+        # data, such as the optimizers' step counters, must not run in that call.
+        with tf.control_dependencies([real]):
+            return self._train_on(real, labels)
+
+    def _train_on(self, real, labels):
+        """The body of `train_step` on an unpacked batch (all of it depends on the batch being read)."""
         batches = self._critic_batches(real, labels)
         with step_driven_power_iteration(self.generator, self.discriminator):
             d_logs = [self._update("discriminator", *batch) for batch in batches]
@@ -583,6 +638,7 @@ class GAN(keras.Model):
 
     # ------------------------------------------------------------------ serialisation
     def get_config(self):
+        """The constructor's arguments: both nets serialised, options, user techniques, name and dtype policy."""
         return {
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
@@ -592,6 +648,7 @@ class GAN(keras.Model):
             "seed": self.seed,
             "reuse_real_batch": self.reuse_real_batch,
             "name": self.name,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
         }
 
     @classmethod
