@@ -37,6 +37,7 @@ def global_policy(name):
 
 @pytest.fixture(params=POLICIES)
 def policy(request):
+    """Each mixed policy in turn, set globally for one test and restored after it."""
     with global_policy(request.param):
         yield request.param
 
@@ -154,6 +155,7 @@ CONFIDENT_X = np.ones((8, 2), np.float32)
 
 
 def seen_gradients(policy, d_optimizer, g_optimizer, **compile_kwargs):
+    """One step of `confident_gan` under `policy`: the gradients each player's (inner) Recording saw."""
     with global_policy(policy):
         gan = confident_gan(d_optimizer, g_optimizer, **compile_kwargs)
         logs = gan.fit(CONFIDENT_X, batch_size=8, epochs=1, verbose=0).history
