@@ -15,12 +15,30 @@ from tfgan_stable.techniques.base import Technique, UpdateContext
 # Independent random streams of one step; each is folded into the model's seed with the step counter.
 _STREAM_D, _STREAM_G, _STREAM_EVAL = 1, 2, 3
 
+#: Compute dtypes the step supports; variables must be float32 (Keras' "mixed_float16"/"mixed_bfloat16").
+_COMPUTE_DTYPES = ("float32", "float16", "bfloat16")
+#: The dtype of everything the step computes outside the nets: samples, logits, losses, penalties, terms.
+_STEP_DTYPE = tf.float32
+
 
 def _check_model(model, name):
     if not isinstance(model, keras.Model):
         raise TypeError(f"`{name}` must be a keras.Model, got {type(model).__name__}")
     if not model.built or not model.inputs:
         raise ValueError(f"`{name}` must be a built model with known inputs (e.g. a functional keras.Model)")
+
+
+def _inner(optimizer):
+    """The optimizer a `LossScaleOptimizer` wraps, or `optimizer` itself."""
+    return optimizer.inner_optimizer if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else optimizer
+
+
+def _with_loss_scale(optimizer, name):
+    """`optimizer` wrapped in a dynamic `LossScaleOptimizer`, unless it scales its loss already (a
+    `LossScaleOptimizer`, or a static `loss_scale_factor`)."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) or optimizer.loss_scale_factor is not None:
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer, name=name)
 
 
 class GAN(keras.Model):
@@ -39,6 +57,10 @@ class GAN(keras.Model):
     (`layers.SpectralNormalization`) advances its power iteration once per update of its net, so the
     real and fake halves of one loss share one σ̂. Logged values are global-batch means; the
     discriminator's are averaged over the k updates.
+
+    Mixed precision ("mixed_float16", "mixed_bfloat16"): the nets compute in half precision, everything
+    else in the step (samples, logits, losses, penalties, technique terms) in float32, and each player's
+    loss is scaled by its own optimizer's loss scale (see `compile`).
 
     With `compile(jit_compile=True)` on one replica the whole step is compiled with XLA. Under a
     multi-replica strategy, where Keras' own whole-step `jit_compile` fails, each side's loss-and-gradient
@@ -169,13 +191,23 @@ class GAN(keras.Model):
         """Family-specific update after each discriminator step (e.g. WGAN's weight clipping)."""
 
     # ------------------------------------------------------------------ Keras API
-    def compile(self, d_optimizer=None, g_optimizer=None, jit_compile=False, **kwargs):
+    def compile(self, d_optimizer=None, g_optimizer=None, jit_compile=False, auto_scale_loss=True, **kwargs):
         """Configures training.
+
+        Mixed precision: each player's loss is multiplied by its own optimizer's `scale_loss` before
+        differentiation (the optimizer divides the gradients by the same scale). When the generator, the
+        discriminator or the GAN computes in float16 (policy "mixed_float16") and `auto_scale_loss` is
+        True, a plain optimizer is wrapped here in a `keras.optimizers.LossScaleOptimizer` (dynamic loss
+        scaling, as `keras.Model.compile` does for its `optimizer`); `gan.d_optimizer` / `gan.g_optimizer`
+        are then the wrappers and the given optimizers their `inner_optimizer`. An optimizer that is
+        already a `LossScaleOptimizer`, or has a static `loss_scale_factor`, is used as given, under any
+        policy. bfloat16 ("mixed_bfloat16") has float32's exponent range and needs no scaling.
 
         Args:
           d_optimizer: `keras.optimizers.Optimizer` for the discriminator.
           g_optimizer: `keras.optimizers.Optimizer` for the generator (a different learning rate gives TTUR).
           jit_compile: compile each side's loss-and-gradient computation with XLA.
+          auto_scale_loss: under float16 compute, wrap plain optimizers in a `LossScaleOptimizer`.
           **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
         for name, opt in (("d_optimizer", d_optimizer), ("g_optimizer", g_optimizer)):
@@ -183,8 +215,13 @@ class GAN(keras.Model):
                 raise ValueError(f"`{name}` is required, e.g. keras.optimizers.Adam(2e-4, beta_1=0.5)")
             if not isinstance(opt, keras.optimizers.Optimizer):
                 raise TypeError(f"`{name}` must be a keras.optimizers.Optimizer, got {type(opt).__name__}")
-        if d_optimizer is g_optimizer:
+        if d_optimizer is g_optimizer or _inner(d_optimizer) is _inner(g_optimizer):
             raise ValueError("`d_optimizer` and `g_optimizer` must be two distinct optimizer objects")
+        if not isinstance(auto_scale_loss, bool):
+            raise ValueError(f"`auto_scale_loss` must be True or False, got {auto_scale_loss!r}")
+        if self._check_precision() and auto_scale_loss:
+            d_optimizer = _with_loss_scale(d_optimizer, "d_loss_scale_optimizer")
+            g_optimizer = _with_loss_scale(g_optimizer, "g_loss_scale_optimizer")
         for key in ("optimizer", "loss"):
             if kwargs.get(key) is not None:
                 raise ValueError(f"`{key}` is not used by a GAN: pass d_optimizer and g_optimizer; the loss is "
@@ -208,7 +245,9 @@ class GAN(keras.Model):
         # One replica: XLA compiles the whole step, optimizer updates included (fewest kernel launches).
         # Several replicas: Keras' whole-step XLA fails on the cross-replica update, so only each side's
         # loss-and-gradient function is compiled and the optimizer update runs outside it.
-        super().compile(optimizer=g_optimizer, jit_compile=self.jit and not replicated, **kwargs)
+        # auto_scale_loss=False: the loss scaling of both players is decided above, not by Keras.
+        super().compile(optimizer=g_optimizer, jit_compile=self.jit and not replicated, auto_scale_loss=False,
+                        **kwargs)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         # Under a strategy the optimizer slots must be created here, inside strategy.scope().
@@ -217,6 +256,32 @@ class GAN(keras.Model):
         wrap = (lambda f: tf.function(f, jit_compile=True)) if self.jit and replicated else (lambda f: f)
         self._d_grads = wrap(self._discriminator_gradients)
         self._g_grads = wrap(self._generator_gradients)
+
+    def _check_precision(self):
+        """Checks the dtype policies of the GAN and its nets; returns whether any of them computes in float16.
+
+        Supported: float32 variables with float32, float16 or bfloat16 computation ("float32",
+        "mixed_float16", "mixed_bfloat16"). float16/bfloat16 variables ("float16", "bfloat16" policies)
+        are not: optimizer slots, penalties and averaged weights would lose their precision.
+        """
+        hint = ("use keras.mixed_precision.set_global_policy('mixed_float16') or 'mixed_bfloat16' (float32 "
+                "variables, half-precision computation) before building the nets and the GAN")
+        policy = self.dtype_policy
+        if policy.variable_dtype != "float32" or policy.compute_dtype not in _COMPUTE_DTYPES:
+            raise ValueError(f"the GAN's dtype policy {policy.name!r} is not supported (variables "
+                             f"{policy.variable_dtype}, computation {policy.compute_dtype}): {hint}")
+        float16 = policy.compute_dtype == "float16"
+        for name, net in (("generator", self.generator), ("discriminator", self.discriminator)):
+            wrong = [v.path for v in net.trainable_variables if v.dtype != "float32"]
+            if wrong:
+                raise ValueError(f"`{name}` has trainable variables that are not float32 ({wrong[:3]}): "
+                                 f"mixed precision keeps variables in float32; {hint}")
+            for layer in net._flatten_layers():
+                if layer.compute_dtype not in _COMPUTE_DTYPES:
+                    raise ValueError(f"`{name}` layer {layer.name!r} computes in {layer.compute_dtype}; supported "
+                                     f"are {', '.join(_COMPUTE_DTYPES)}")
+                float16 |= layer.compute_dtype == "float16"
+        return float16
 
     def get_compile_config(self):
         """The `compile` arguments that a `.keras` file stores: both optimizers, XLA, steps per execution."""
@@ -254,8 +319,9 @@ class GAN(keras.Model):
         return self.generator
 
     def discriminate(self, samples, labels=None, training=False):
-        """D's logits for `samples`, flattened to shape [batch] (labels are for conditional families)."""
-        return tf.reshape(self.discriminator(samples, training=training), [-1])
+        """D's logits for `samples`, flattened to shape [batch], in float32 whatever D computes in (labels are
+        for conditional families)."""
+        return tf.cast(tf.reshape(self.discriminator(samples, training=training), [-1]), _STEP_DTYPE)
 
     # ------------------------------------------------------------------ training
     def fit(self, x=None, *args, **kwargs):
@@ -371,7 +437,9 @@ class GAN(keras.Model):
             images, labels = data, None
         images = tf.convert_to_tensor(images)
         self._check_images(images)
-        return tf.cast(images, self.compute_dtype), labels
+        # Samples are float32 in the step (interpolations, noise, augmentation, penalties); each net casts
+        # its inputs to its own compute dtype.
+        return tf.cast(images, _STEP_DTYPE), labels
 
     def _critic_batches(self, real, labels):
         """The (real, labels) of each critic update: the batch's k disjoint strided parts, or the batch k times.
@@ -453,6 +521,9 @@ class GAN(keras.Model):
         shares of the logged values (d_loss or g_loss is the total loss).
         """
         name = "d_loss" if player == "discriminator" else "g_loss"
+        per_example = tf.cast(per_example, _STEP_DTYPE)
+        terms = [(t, None if term is None else tf.cast(term, _STEP_DTYPE)) for t, term in terms]
+
         def average(values):
             return tf.nn.compute_average_loss(values, global_batch_size=self._count(values, global_batch,
                                                                                     local_batch))
@@ -465,7 +536,7 @@ class GAN(keras.Model):
             logged[technique.log_name(player)] = term
             loss += tf.nn.scale_regularization_loss(term) if term.shape.rank == 0 else average(term)
         if model.losses:
-            loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+            loss += tf.nn.scale_regularization_loss(tf.add_n([tf.cast(l, _STEP_DTYPE) for l in model.losses]))
         shares = self._logged(logged, global_batch, local_batch)
         shares[name] = tf.add_n(list(shares.values()))
         return loss, shares
@@ -497,7 +568,30 @@ class GAN(keras.Model):
         if self._feature_model is None:
             return self.discriminate(samples, labels, training=True), {}
         logits, *features = self._feature_model(samples, training=True)
-        return tf.reshape(logits, [-1]), dict(zip(self._feature_layers, features))
+        return (tf.cast(tf.reshape(logits, [-1]), _STEP_DTYPE),
+                {name: tf.cast(f, _STEP_DTYPE) for name, f in zip(self._feature_layers, features)})
+
+    def _generate(self, z):
+        """G(z) in training mode, as float32 samples (G may compute in float16 or bfloat16)."""
+        return tf.cast(self.generator(z, training=True), _STEP_DTYPE)
+
+    def _apply(self, optimizer, grads, variables):
+        """`optimizer.apply_gradients`, with the replicas agreeing on a loss-scale skip.
+
+        A `LossScaleOptimizer` skips an update whose gradients are not finite and halves its scale; under a
+        strategy it decides from the first replica's (not yet all-reduced) gradients. So that every
+        replica, and the single device with the same global batch, take the same decision, a non-finite
+        gradient on any replica makes the gradients of all replicas non-finite (one scalar all-reduce).
+        """
+        ctx = tf.distribute.get_replica_context()
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) and ctx is not None \
+                and ctx.num_replicas_in_sync > 1:
+            present = [g for g in grads if g is not None]
+            finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in present])
+            bad = ctx.all_reduce(tf.distribute.ReduceOp.SUM, 1.0 - tf.cast(finite, tf.float32))
+            poison = tf.where(bad > 0, float("nan"), 0.0)
+            grads = [None if g is None else g + tf.cast(poison, g.dtype) for g in grads]
+        optimizer.apply_gradients(zip(grads, variables))
 
     def _context(self, player, step, real, labels, draws, global_batch):
         return UpdateContext(player, step, self.g_optimizer.iterations, real, labels, draws, global_batch,
@@ -506,13 +600,14 @@ class GAN(keras.Model):
     def _discriminator_gradients(self, real, labels, draws, global_batch, step):
         advance_power_iteration(self.discriminator)  # one power iteration per D update, before its loss
         ctx = self._context("discriminator", step, real, labels, draws, global_batch)
-        ctx.fake = tf.stop_gradient(self.generator(ctx.z, training=True))
+        ctx.fake = tf.stop_gradient(self._generate(ctx.z))
         with tf.GradientTape() as tape:
             self._judge(ctx)
             per_example = self.discriminator_loss(ctx.real_logits, ctx.fake_logits, step, draws["family"])
             terms = [(t, t.discriminator_term(self, ctx)) for t in self.techniques]
             loss, logs = self._reduce("discriminator", per_example, terms, global_batch, ctx.local_batch,
                                       self.discriminator)
+            loss = self.d_optimizer.scale_loss(loss)  # the loss scale (mixed precision), or the loss itself
         grads = tape.gradient(loss, self.discriminator.trainable_variables)
         logs.update(self._logged(self.discriminator_metrics(ctx.real_logits, ctx.fake_logits, step), global_batch,
                                  ctx.local_batch))
@@ -522,7 +617,7 @@ class GAN(keras.Model):
         advance_power_iteration(self.generator)  # one power iteration per G update
         ctx = self._context("generator", step, real, labels, draws, global_batch)
         with tf.GradientTape() as tape:
-            ctx.fake = self.generator(ctx.z, training=True)
+            ctx.fake = self._generate(ctx.z)
             self._judge(ctx, real=self.generator_uses_real or bool(self._feature_layers))
             if any(t.replaces_generator_loss for t in self.techniques):
                 per_example = tf.zeros_like(ctx.fake_logits)
@@ -530,6 +625,7 @@ class GAN(keras.Model):
                 per_example = self.generator_loss(ctx.fake_logits, ctx.real_logits, step)
             terms = [(t, t.generator_term(self, ctx)) for t in self.techniques]
             loss, logs = self._reduce("generator", per_example, terms, global_batch, ctx.local_batch, self.generator)
+            loss = self.g_optimizer.scale_loss(loss)  # the loss scale (mixed precision), or the loss itself
         return tape.gradient(loss, self.generator.trainable_variables), logs, ctx.fake
 
     def _update(self, player, real, labels):
@@ -542,7 +638,7 @@ class GAN(keras.Model):
         draws = self._draws(noise, real, player)
         gradients = self._d_grads if discriminator else self._g_grads
         grads, logs, fake = gradients(real, labels, draws, noise.global_batch, step)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        self._apply(optimizer, grads, model.trainable_variables)
         if discriminator:
             self.after_discriminator_step()
         ctx = self._context(player, step, real, labels, draws, noise.global_batch)

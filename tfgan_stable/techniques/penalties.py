@@ -14,12 +14,16 @@ def _per_pack(draws, m):
 
 
 def _input_gradients(gan, points, labels):
-    """∇ₓD at `points`, one row per D output: a packed D's logit depends on its m samples (`layers.Pack`)."""
+    """∇ₓD at `points`, one row per D output: a packed D's logit depends on its m samples (`layers.Pack`).
+
+    The points are float32 (D casts them to its compute dtype); so are the gradients, whatever D computes in.
+    """
+    points = tf.cast(points, tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(points)
         outputs = gan.discriminate(points, labels, training=True)
     gradients = tape.gradient(outputs, points)
-    return tf.reshape(gradients, [-1, gan.packing * int(np.prod(points.shape[1:]))])
+    return tf.reshape(tf.cast(gradients, tf.float32), [-1, gan.packing * int(np.prod(points.shape[1:]))])
 
 
 def _penalty_at(gan, points, labels, weight, target):
@@ -52,8 +56,9 @@ class GradientPenalty(Technique):
         return noise.uniform([1] * (real.shape.rank - 1)) if player == "discriminator" else None
 
     def discriminator_term(self, gan, ctx):
-        epsilon = tf.cast(_per_pack(ctx.draws[self.name], gan.packing), ctx.real_input.dtype)
-        points = epsilon * ctx.real_input + (1.0 - epsilon) * ctx.fake_input
+        # The interpolation is in float32 whatever the nets compute in (mixed precision).
+        epsilon = tf.cast(_per_pack(ctx.draws[self.name], gan.packing), tf.float32)
+        points = epsilon * tf.cast(ctx.real_input, tf.float32) + (1.0 - epsilon) * tf.cast(ctx.fake_input, tf.float32)
         return _penalty_at(gan, points, ctx.labels, self.weight, self.target)
 
     def get_config(self):
@@ -97,8 +102,8 @@ class DRAGANPenalty(Technique):
 
     def discriminator_term(self, gan, ctx):
         noise = ctx.draws[self.name]
-        delta = self.scale * noise["std"] * noise["u"]
-        points = ctx.real_input + _per_pack(noise["alpha"], gan.packing) * delta
+        delta = self.scale * tf.cast(noise["std"], tf.float32) * noise["u"]
+        points = tf.cast(ctx.real_input, tf.float32) + _per_pack(noise["alpha"], gan.packing) * delta
         return _penalty_at(gan, points, ctx.labels, self.weight, self.target)
 
     def get_config(self):

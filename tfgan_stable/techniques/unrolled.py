@@ -142,7 +142,9 @@ class Unrolled(Technique):
     all-reduce), so one device and N replicas compute the same look-ahead and the same G update.
 
     Supported D optimizers: `keras.optimizers.SGD`, `Adam`, `RMSprop` (Keras' `stateless_apply` is not
-    available with TensorFlow, so their rules are restated in `_FunctionalRule`; tested against Keras).
+    available with TensorFlow, so their rules are restated in `_FunctionalRule`; tested against Keras),
+    also inside a `keras.optimizers.LossScaleOptimizer` (mixed precision): the look-ahead's D loss is then
+    scaled by D's current loss scale, and its gradients divided by it, as in D's own update.
     Under a multi-replica strategy the all-reduce cannot run inside the XLA-compiled loss function:
     use `jit_compile=False` there.
 
@@ -174,7 +176,8 @@ class Unrolled(Technique):
         inputs = [samples, labels] if len(discriminator.inputs) > 1 and labels is not None else samples
         logits, _, losses = discriminator.stateless_call(weights, non_trainable, inputs, training=True,
                                                          return_losses=True)
-        return tf.reshape(logits, [-1]), losses
+        # Losses in float32 whatever D computes in (mixed precision), as in `GAN.discriminate`.
+        return tf.cast(tf.reshape(logits, [-1]), tf.float32), [tf.cast(l, tf.float32) for l in losses]
 
     def unrolled_weights(self, gan, real, fake, labels=None, global_batch=None, local_batch=None):
         """D's trainable weights after `steps` look-ahead updates on (real, fake), as tensors.
@@ -189,6 +192,11 @@ class Unrolled(Technique):
                              "sums D's gradients over the replicas, which cannot run inside the XLA-compiled "
                              "loss function")
         discriminator, optimizer = gan.discriminator, gan.d_optimizer
+        # D's own loss scale (mixed precision: float16 backpropagation through D), 1 without one; the rule
+        # is that of the optimizer a LossScaleOptimizer wraps.
+        scale = tf.cast(optimizer.scale_loss(tf.constant(1.0)), tf.float32)
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = optimizer.inner_optimizer
         rule = _FunctionalRule(optimizer, discriminator.trainable_variables)
         local_batch = tf.shape(real)[0] if local_batch is None else local_batch
         global_batch = local_batch if global_batch is None else global_batch
@@ -208,8 +216,9 @@ class Unrolled(Technique):
                 loss = tf.reduce_sum(per_example) / tf.cast(count, per_example.dtype)
                 if losses:
                     loss += tf.add_n(losses) / replicas
-            grads = tape.gradient(loss, weights)
-            grads = [tf.zeros_like(w) if g is None else g for w, g in zip(weights, grads)]
+                scaled = loss * scale
+            grads = tape.gradient(scaled, weights)
+            grads = [tf.zeros_like(w) if g is None else g / tf.cast(scale, g.dtype) for w, g in zip(weights, grads)]
             if replicas > 1:
                 grads = replica.all_reduce(tf.distribute.ReduceOp.SUM, grads)
             weights, state = rule.apply(weights, grads, state, iteration + i)
