@@ -1,5 +1,6 @@
 """Stateless sampling gives the same numbers eagerly, in a graph and inside XLA, and has the right law."""
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tfgan_stable import sampling
@@ -59,3 +60,18 @@ def test_uniform_rows_draws_only_its_rows():
     sizes = [op.outputs[0].shape.as_list() for op in graph.get_operations()
              if op.type == "StatelessRandomUniformFullIntV2"]
     assert sizes == [[4 * 5 + 3]], sizes
+
+
+def test_global_mean_is_the_mean_over_every_replica_s_examples():
+    import tensorflow as tf
+    from tfgan_stable.distribute import global_mean
+    values = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.testing.assert_allclose(global_mean(values).numpy(), values.mean())
+    np.testing.assert_allclose(global_mean(values, axis=0).numpy(), values.mean(axis=0))
+    with pytest.raises(ValueError, match="axis"):
+        global_mean(values, axis=1)
+    x = tf.constant(values)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        m = global_mean(x)
+    np.testing.assert_allclose(tape.gradient(m, x).numpy(), np.full((4, 3), 1 / 12))

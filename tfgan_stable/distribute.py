@@ -107,15 +107,29 @@ class StepNoise:
         """z ~ N(0, I) of shape [local_batch, latent_dim]: the rows `GAN.generate` would draw for this seed."""
         return sampling.truncated_normal_from_uniform(self._uniform([latent_dim]))
 
-    def global_mean(self, values):
-        """Mean of `values` (shape [local_batch, ...]) over every element of the GLOBAL batch."""
-        values = tf.convert_to_tensor(values)
-        total = tf.reduce_sum(values)
-        count = tf.cast(tf.size(values), values.dtype)
-        ctx = tf.distribute.get_replica_context()
-        if ctx is not None and ctx.num_replicas_in_sync > 1:
-            total, count = ctx.all_reduce(tf.distribute.ReduceOp.SUM, [total, count])
-        return total / count
+
+
+def global_mean(values, axis=None):
+    """Mean of this replica's `values` [local_batch, ...] taken over the GLOBAL batch; differentiable.
+
+    `axis=None` averages every element (a scalar); `axis=0` averages over the examples (shape
+    values.shape[1:], e.g. a per-feature mean). Under a multi-replica strategy the sums and counts are
+    all-reduced; the gradient of an all-reduce is the all-reduce of the gradient, so inside a loss the
+    summed replica gradients equal the single-device gradient (such a loss cannot be XLA-compiled per
+    replica: see `needs_cross_replica_gradients` of `GAN` and `Technique`).
+    """
+    values = tf.convert_to_tensor(values)
+    if axis is None:
+        total, count = tf.reduce_sum(values), tf.size(values)
+    elif axis == 0:
+        total, count = tf.reduce_sum(values, axis=0), tf.shape(values)[0]
+    else:
+        raise ValueError(f"`axis` must be None (all elements) or 0 (over the examples), got {axis!r}")
+    count = tf.cast(count, values.dtype)
+    ctx = tf.distribute.get_replica_context()
+    if ctx is not None and ctx.num_replicas_in_sync > 1:
+        total, count = ctx.all_reduce(tf.distribute.ReduceOp.SUM, [total, count])
+    return total / count
 
 
 def is_multi_worker(strategy):

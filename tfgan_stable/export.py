@@ -53,17 +53,39 @@ def _positive_int(value, name):
     return int(value)
 
 
+_RESERVED_NAMES = ("z", "seed", "truncation")
+
+
+def condition_specs(generator):
+    """The signature inputs a generator's further inputs become: one `tf.TensorSpec` per input after z.
+
+    A generator's first input is z; each further input (a conditional generator's `labels`, InfoGAN's
+    codes) is a condition that every signature takes too, under the Keras input's name, with its dtype and
+    its shape after a leading batch dimension (one row per image).
+    """
+    specs = []
+    for i, tensor in enumerate(generator.inputs[1:], start=1):
+        name = getattr(tensor, "name", None) or f"input_{i}"
+        if name in _RESERVED_NAMES or name in [s.name for s in specs]:
+            raise ValueError(f"the generator's input {i} is named {name!r}, which a serving signature cannot take "
+                             f"(signature inputs must be distinct and other than {_RESERVED_NAMES}); name its "
+                             f"keras.Input differently")
+        specs.append(tf.TensorSpec([None, *tensor.shape[1:]], tf.as_dtype(tensor.dtype), name=name))
+    return specs
+
+
 class _GeneratorModule(tf.Module):
-    def __init__(self, generator, latent_dim, max_batch_size):
+    def __init__(self, generator, latent_dim, max_batch_size, conditions=()):
         super().__init__()
         self.generator = generator
+        self._conditions = [spec.name for spec in conditions]
         # Variables, as a SavedModel keeps no plain constants: `loaded.max_batch_size.numpy()` reads the cap.
         self.latent_dim = tf.Variable(latent_dim, dtype=tf.int32, trainable=False, name="latent_dim")
         self.max_batch_size = tf.Variable(max_batch_size, dtype=tf.int32, trainable=False, name="max_batch_size")
         self._dim = latent_dim
         self._cap = max_batch_size
 
-    def _checked(self, rows, *others):
+    def _checked(self, rows, *others, first="seed"):
         """`rows` after asserting it has at most `max_batch_size` rows and as many rows as each of `others`."""
         n = tf.shape(rows)[0]
         checks = [tf.debugging.Assert(n <= self._cap, [tf.strings.format(
@@ -71,34 +93,37 @@ class _GeneratorModule(tf.Module):
             "export_generator); split it into smaller requests", (n, self._cap))])]
         for name, other in others:
             checks.append(tf.debugging.Assert(tf.shape(other)[0] == n, [tf.strings.format(
-                f"`{name}` has {{}} rows but `seed` has {{}}: give one value per seed", (tf.shape(other)[0], n))]))
+                f"`{name}` has {{}} rows but `{first}` has {{}}: give one row per image",
+                (tf.shape(other)[0], n))]))
         with tf.control_dependencies(checks):
             return tf.identity(rows)
 
-    def _generate(self, z):
-        return tf.cast(self.generator(z, training=False), tf.float32)
+    def _generate(self, z, conditions):
+        inputs = [z, *conditions] if conditions else z
+        return tf.cast(self.generator(inputs, training=False), tf.float32)
 
-    def images(self, z):
-        return {"images": self._generate(self._checked(z))}
+    def _named(self, conditions):
+        return list(zip(self._conditions, conditions))
 
-    def _sample(self, seed, truncation=None):
-        if truncation is None:
-            seed = self._checked(seed)
-        else:
-            seed = self._checked(seed, ("truncation", truncation))
-        return self._generate(seed_latents(seed, self._dim, truncation))
+    def images(self, z, *conditions):
+        return {"images": self._generate(self._checked(z, *self._named(conditions), first="z"), conditions)}
 
-    def sample(self, seed):
-        return {"images": self._sample(seed)}
+    def _sample(self, seed, truncation, conditions):
+        others = self._named(conditions) + ([] if truncation is None else [("truncation", truncation)])
+        seed = self._checked(seed, *others)
+        return self._generate(seed_latents(seed, self._dim, truncation), conditions)
 
-    def sample_truncated(self, seed, truncation):
-        return {"images": self._sample(seed, truncation)}
+    def sample(self, seed, *conditions):
+        return {"images": self._sample(seed, None, conditions)}
 
-    def sample_uint8(self, seed, truncation):
-        return {"images_uint8": to_uint8(self._sample(seed, truncation))}
+    def sample_truncated(self, seed, truncation, *conditions):
+        return {"images": self._sample(seed, truncation, conditions)}
 
-    def sample_png(self, seed, truncation):
-        pixels = to_uint8(self._sample(seed, truncation))
+    def sample_uint8(self, seed, truncation, *conditions):
+        return {"images_uint8": to_uint8(self._sample(seed, truncation, conditions))}
+
+    def sample_png(self, seed, truncation, *conditions):
+        pixels = to_uint8(self._sample(seed, truncation, conditions))
         # The `_bytes` suffix makes TF Serving's REST API return each PNG as {"b64": ...}.
         return {"png_bytes": tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.TensorSpec([], tf.string))}
 
@@ -117,12 +142,15 @@ def export_generator(generator, path, latent_dim, max_batch_size=DEFAULT_MAX_BAT
       - `sample_png` (image generators only): `seed`, `truncation` → `png_bytes` string [n], one PNG per image
         (TF Serving's REST API returns them base64-encoded as {"b64": ...}).
     "Image generators" output [n, H, W, C] with 1 to 4 channels; others (e.g. 2-D toy points) get the first three.
+    A generator with further inputs after z (conditions: a conditional generator's `labels`, InfoGAN's codes)
+    gets each of them as an extra input of every signature, after the ones above, with the Keras input's
+    name, dtype and shape (see `condition_specs`), one row per image.
     Every signature fails with InvalidArgument if a request has more than `max_batch_size` rows; the cap is also
     stored as the SavedModel attribute `max_batch_size` (and the latent size as `latent_dim`).
     Reload with `tf.saved_model.load(path)`; `saved_model_cli show --dir PATH --all` lists the signatures.
 
     Args:
-      generator: a built `keras.Model` taking z of shape [batch, latent_dim].
+      generator: a built `keras.Model` taking z of shape [batch, latent_dim] (then any conditions).
       path: output directory (a TF Serving model version directory, e.g. `models/mnist/1`).
       latent_dim: size of z (positive int).
       max_batch_size: most images one request may ask for (positive int). With TF Serving's server-side
@@ -137,19 +165,26 @@ def export_generator(generator, path, latent_dim, max_batch_size=DEFAULT_MAX_BAT
         raise ValueError(f"`path` must be a directory path, got {path!r}")
     latent_dim = _positive_int(latent_dim, "latent_dim")
     max_batch_size = _positive_int(max_batch_size, "max_batch_size")
-    module = _GeneratorModule(generator, latent_dim, max_batch_size)
+    z_shape = tuple(generator.inputs[0].shape)
+    if len(z_shape) != 2 or z_shape[-1] not in (None, latent_dim):
+        raise ValueError(f"`latent_dim`={latent_dim} does not match the generator's first input {z_shape}: expected "
+                         f"(None, {latent_dim})")
+    conditions = condition_specs(generator)
+    module = _GeneratorModule(generator, latent_dim, max_batch_size, conditions)
     seed = tf.TensorSpec([None], tf.int64, name="seed")
     truncation = tf.TensorSpec([None], tf.float32, name="truncation")
     default = tf.function(module.images).get_concrete_function(
-        tf.TensorSpec([None, latent_dim], tf.float32, name="z"))
+        tf.TensorSpec([None, latent_dim], tf.float32, name="z"), *conditions)
     signatures = {
         "serving_default": default,
-        "sample": tf.function(module.sample).get_concrete_function(seed),
-        "sample_truncated": tf.function(module.sample_truncated).get_concrete_function(seed, truncation),
+        "sample": tf.function(module.sample).get_concrete_function(seed, *conditions),
+        "sample_truncated": tf.function(module.sample_truncated).get_concrete_function(seed, truncation,
+                                                                                        *conditions),
     }
     shape = default.structured_outputs["images"].shape
     if shape.rank == 4 and shape[-1] in (1, 2, 3, 4):
-        signatures["sample_uint8"] = tf.function(module.sample_uint8).get_concrete_function(seed, truncation)
-        signatures["sample_png"] = tf.function(module.sample_png).get_concrete_function(seed, truncation)
+        for name in ("sample_uint8", "sample_png"):
+            signatures[name] = tf.function(getattr(module, name)).get_concrete_function(seed, truncation,
+                                                                                          *conditions)
     tf.saved_model.save(module, str(path), signatures=signatures)
     return str(path)

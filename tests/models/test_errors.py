@@ -146,3 +146,22 @@ def test_loss_is_the_sum_of_the_players_losses():
     gan = compiled(ts.LSGAN(*nets(), latent_dim=4))
     logs = gan.train_step(np.zeros((8, 2), np.float32))
     np.testing.assert_allclose(float(logs["loss"]), float(logs["d_loss"]) + float(logs["g_loss"]), rtol=1e-6)
+
+
+def test_labels_given_to_an_unconditional_family_are_refused():
+    import tensorflow as tf
+    gan = compiled(ts.NonSaturatingGAN(*image_nets(), latent_dim=4))
+    data = tf.data.Dataset.from_tensor_slices((np.zeros((8, 28, 28, 1), np.float32), np.zeros(8, np.int32)))
+    with pytest.raises(ValueError, match=r"unconditional.*with_labels=False"):
+        gan.fit(data.batch(4), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"unconditional"):  # also when the batch is only seen at trace time
+        gan.train_step((tf.zeros((4, 28, 28, 1)), tf.zeros(4, tf.int32)))
+
+
+def test_a_net_with_a_label_input_needs_a_conditional_family():
+    z, y = keras.Input((4,)), keras.Input((1,), dtype="int32")
+    h = keras.layers.Concatenate()([z, keras.layers.CategoryEncoding(3)(y)])
+    g = keras.Model([z, y], keras.layers.Dense(2)(h))
+    _, d = nets()
+    with pytest.raises(ValueError, match=r"generator takes 2 inputs.*conditional family"):
+        ts.NonSaturatingGAN(g, d, latent_dim=4)

@@ -127,3 +127,23 @@ def test_truncated_latents_respect_the_threshold_and_follow_the_normal():
     # Mean 0 and variance 1 within 5 standard errors (n = 160000 values).
     assert abs(full.mean()) < 5 / np.sqrt(full.size)
     assert abs(full.var() - 1) < 5 * np.sqrt(2 / full.size)
+
+
+def test_a_generator_s_further_inputs_become_inputs_of_every_signature(tmp_path):
+    import tensorflow as tf
+    z, y = keras.Input((4,), name="z"), keras.Input((), dtype="int32", name="labels")
+    h = keras.layers.Concatenate()([z, keras.layers.Embedding(3, 2)(y)])
+    g = keras.Model([z, y], keras.layers.Reshape((2, 2, 1))(keras.layers.Dense(4, activation="tanh")(h)))
+    loaded = tf.saved_model.load(ts.export_generator(g, tmp_path / "cond", latent_dim=4, max_batch_size=8))
+    for name, signature in loaded.signatures.items():
+        spec = signature.structured_input_signature[1]["labels"]
+        assert (spec.shape.as_list(), spec.dtype) == ([None], tf.int32), name
+    seeds, labels = tf.constant([1, 2, 3], tf.int64), tf.constant([0, 2, 1], tf.int32)
+    expected = g([ts.export.seed_latents(seeds, 4), labels]).numpy()
+    np.testing.assert_allclose(loaded.signatures["sample"](seed=seeds, labels=labels)["images"].numpy(), expected,
+                               atol=1e-5)
+    zs = tf.constant(np.random.default_rng(0).normal(size=(3, 4)).astype("float32"))
+    np.testing.assert_allclose(loaded.signatures["serving_default"](z=zs, labels=labels)["images"].numpy(),
+                               g([zs, labels]).numpy(), atol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="`labels` has 1 rows but `seed` has 3"):
+        loaded.signatures["sample"](seed=seeds, labels=labels[:1])

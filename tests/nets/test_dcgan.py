@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tests.subproc import run_python
+import tfgan_stable as ts
 from tfgan_stable import nets
 
 
@@ -128,3 +129,22 @@ def test_sync_batch_norm_matches_single_device_statistics_on_two_replicas():
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_add_head_shares_the_body_and_reads_the_logit_s_features():
+    import tensorflow as tf
+    d = ts.nets.dcgan_discriminator((28, 28, 1), width=0.25)
+    two = ts.nets.add_head(d, 10, "class_logits", hidden_units=16)
+    x = tf.random.stateless_uniform((3, 28, 28, 1), (1, 2), -1, 1)
+    logits, head = two(x)
+    assert head.shape == (3, 10) and two.get_layer("class_logits").output.shape == (None, 10)
+    np.testing.assert_allclose(logits.numpy(), d(x).numpy(), rtol=1e-6)  # same body and logit layer
+    flat = keras.Model(d.inputs, d.get_layer("flatten").output)(x)
+    hidden = two.get_layer("class_logits_hidden")
+    h = tf.nn.leaky_relu(tf.matmul(flat, hidden.kernel) + hidden.bias, 0.2)
+    out = two.get_layer("class_logits")
+    np.testing.assert_allclose(head.numpy(), (tf.matmul(h, out.kernel) + out.bias).numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="already has a layer named"):
+        ts.nets.add_head(d, 10, "logits")
+    with pytest.raises(ValueError, match="one output"):
+        ts.nets.add_head(two, 10, "q")

@@ -95,6 +95,13 @@ class GAN(keras.Model):
     #: batch norm by default; "layer" for gradient-penalty families, whose per-example penalty batch
     #: statistics would couple. The example scripts and benchmarks build D with it.
     discriminator_norm = "batch"
+    #: Whether batches are (images, labels) and the labels condition the nets that take them (a generator
+    #: with inputs [z, labels], a discriminator with inputs [samples, labels]; `ConditionalGAN`, `ACGAN`).
+    #: An unconditional family refuses labelled batches and nets with a label input.
+    conditional = False
+    #: Whether the family's losses all-reduce over the replicas inside the gradient computation (batch
+    #: means of the global batch, `distribute.global_mean`): no per-replica XLA then (`compile` checks).
+    needs_cross_replica_gradients = False
 
     def __init__(self, generator, discriminator, latent_dim, n_critic=1, techniques=(), seed=0,
                  reuse_real_batch=False, **kwargs):
@@ -112,6 +119,17 @@ class GAN(keras.Model):
                                           for a, b in zip(g_out[1:], d_in[1:])):
             raise ValueError(f"the generator's output shape {tuple(g_out)} does not match the "
                              f"discriminator's input shape {tuple(d_in)}")
+        for name, net in (("generator", generator), ("discriminator", discriminator)):
+            inputs = len(net.inputs)
+            if inputs > 2 or (inputs == 2 and not self.conditional):
+                raise ValueError(
+                    f"the {name} takes {inputs} inputs, but {type(self).__name__} feeds it one (the "
+                    f"{'latent z' if name == 'generator' else 'samples'})" + (
+                        ": a conditional family (ConditionalGAN, ACGAN) feeds [x, labels] to a net with two "
+                        "inputs" if inputs == 2 else ""))
+        #: Whether each net takes the labels as a second input.
+        self.generator_takes_labels = len(generator.inputs) == 2
+        self.discriminator_takes_labels = len(discriminator.inputs) == 2
         if not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
             raise ValueError(f"`n_critic` must be an integer >= 1, got {n_critic!r}")
         techniques = list(techniques)
@@ -122,9 +140,9 @@ class GAN(keras.Model):
                 raise TypeError(f"`techniques` must hold tfgan_stable.techniques.Technique objects, got "
                                 f"{type(t).__name__}")
         names = [t.name for t in techniques]
-        if len(set(names)) != len(names) or {"z", "family"} & set(names):
-            raise ValueError(f"`techniques` must have distinct names other than 'z' and 'family' (they key the "
-                             f"logs and the noise), got {names}")
+        if len(set(names)) != len(names) or {"z", "family", "labels"} & set(names):
+            raise ValueError(f"`techniques` must have distinct names other than 'z', 'family' and 'labels' (they "
+                             f"key the logs and the noise), got {names}")
         if not isinstance(seed, (int, np.integer)):
             raise TypeError(f"`seed` must be an integer, got {seed!r}")
         if not isinstance(reuse_real_batch, bool):
@@ -178,6 +196,25 @@ class GAN(keras.Model):
         """Per-example generator loss of the family, shape [batch]."""
         raise NotImplementedError
 
+    def sample_latent(self, noise):
+        """The generator's input z for one update, drawn from the update's `StepNoise` ("z" purpose):
+        N(0, I) of size `latent_dim`, the same rows `generate` draws for a seed. InfoGAN adds its codes."""
+        return noise.latent(self.latent_dim)
+
+    def discriminator_scores(self, outputs, samples):
+        """D's per-example (per-pack with `layers.Pack`) scores, shape [batch], in float32, from its outputs.
+
+        The scores are what the family's losses call logits: D's first output, flattened (further outputs,
+        e.g. ACGAN's class logits, are read as features by techniques). Autoencoder families (EBGAN,
+        BEGAN) score a sample by the reconstruction error of `samples`.
+        """
+        first = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+        return tf.cast(tf.reshape(first, [-1]), _STEP_DTYPE)
+
+    def prepare_labels(self, labels, images):
+        """A conditional family's check and conversion of a batch's labels (called once per batch)."""
+        return labels
+
     def discriminator_noise(self, noise, real):
         """Randomness the family's discriminator loss needs (e.g. noisy labels), drawn from a `StepNoise`."""
         return None
@@ -189,6 +226,13 @@ class GAN(keras.Model):
 
     def after_discriminator_step(self):
         """Family-specific update after each discriminator step (e.g. WGAN's weight clipping)."""
+
+    def after_train_step(self, logs):
+        """Family-specific update at the end of each `train_step` (e.g. BEGAN's k_t), from `logs`: the
+        step's logged values, global-batch means (discriminator values averaged over its n_critic
+        updates), the same on every replica. Update variables with `distribute.update_variables`.
+        Returns the logs, to which the family may add values it computes from them."""
+        return logs
 
     # ------------------------------------------------------------------ Keras API
     def compile(self, d_optimizer=None, g_optimizer=None, jit_compile=False, auto_scale_loss=True, **kwargs):
@@ -238,9 +282,10 @@ class GAN(keras.Model):
                                  f"be compiled into the XLA step. Use jit_compile=False, or per-replica "
                                  f"BatchNormalization(synchronized=False)")
             cross = [t.name for t in self.techniques if t.needs_cross_replica_gradients]
+            cross += [type(self).__name__] if self.needs_cross_replica_gradients else []
             if cross:
-                raise ValueError(f"`jit_compile=True` under a multi-replica strategy cannot run techniques "
-                                 f"{cross}: their terms sum over the replicas inside the gradient computation, "
+                raise ValueError(f"`jit_compile=True` under a multi-replica strategy cannot run "
+                                 f"{cross}: their losses sum over the replicas inside the gradient computation, "
                                  f"which cannot be compiled into the XLA step. Use jit_compile=False")
         # One replica: XLA compiles the whole step, optimizer updates included (fewest kernel launches).
         # Several replicas: Keras' whole-step XLA fails on the cross-replica update, so only each side's
@@ -319,9 +364,18 @@ class GAN(keras.Model):
         return self.generator
 
     def discriminate(self, samples, labels=None, training=False):
-        """D's logits for `samples`, flattened to shape [batch], in float32 whatever D computes in (labels are
-        for conditional families)."""
-        return tf.cast(tf.reshape(self.discriminator(samples, training=training), [-1]), _STEP_DTYPE)
+        """D's scores (logits) for `samples`, shape [batch], in float32 whatever D computes in; `labels` go to
+        a discriminator that takes them (see `discriminator_scores`)."""
+        outputs = self.discriminator(self.discriminator_inputs(samples, labels), training=training)
+        return self.discriminator_scores(outputs, samples)
+
+    def discriminator_inputs(self, samples, labels):
+        """What the discriminator is called with: `samples`, or [samples, labels] when it takes labels."""
+        return [samples, labels] if self.discriminator_takes_labels else samples
+
+    def generator_inputs(self, z, labels):
+        """What the generator is called with: `z`, or [z, labels] when it takes labels."""
+        return [z, labels] if self.generator_takes_labels else z
 
     # ------------------------------------------------------------------ training
     def fit(self, x=None, *args, **kwargs):
@@ -384,6 +438,7 @@ class GAN(keras.Model):
             return
         images = first[0] if isinstance(first, (tuple, list)) else first
         self._check_images(images)
+        self._check_labels_present(first[1] if isinstance(first, (tuple, list)) and len(first) == 2 else None)
         values = np.asarray(images)
         lo, hi = float(values.min()), float(values.max())
         if values.ndim == 4 and (lo < -1.0 - 1e-3 or hi > 1.0 + 1e-3):  # images; 2-D toy points are unbounded
@@ -427,6 +482,17 @@ class GAN(keras.Model):
             raise ValueError(f"training batch has shape {tuple(shape)} but the generator produces "
                              f"{tuple(expected)}: the data must have the generator's sample shape")
 
+    def _check_labels_present(self, labels):
+        name = type(self).__name__
+        if labels is None and self.conditional:
+            raise ValueError(f"{name} is conditional: the training batches must be (images, labels) with integer "
+                             f"class labels, e.g. tfgan_stable.data.load(..., with_labels=True)")
+        if labels is not None and not self.conditional:
+            raise ValueError(f"the training batches are (images, labels), but {name} is unconditional and does "
+                             f"not use labels: give images only (tfgan_stable.data.load(..., with_labels=False), "
+                             f"or dataset.map(lambda x, y: x)), or train a conditional family (ConditionalGAN, "
+                             f"ACGAN)")
+
     def _unpack(self, data):
         if isinstance(data, (tuple, list)):
             if len(data) > 2:
@@ -437,6 +503,9 @@ class GAN(keras.Model):
             images, labels = data, None
         images = tf.convert_to_tensor(images)
         self._check_images(images)
+        self._check_labels_present(labels)
+        if labels is not None:
+            labels = self.prepare_labels(labels, images)
         # Samples are float32 in the step (interpolations, noise, augmentation, penalties); each net casts
         # its inputs to its own compute dtype.
         return tf.cast(images, _STEP_DTYPE), labels
@@ -543,7 +612,7 @@ class GAN(keras.Model):
 
     def _draws(self, noise, real, player):
         """All randomness of one update, by purpose: z, the family's (D only), each technique's."""
-        draws = {"z": noise.named("z").latent(self.latent_dim)}
+        draws = {"z": self.sample_latent(noise.named("z"))}
         if player == "discriminator":
             draws["family"] = self.discriminator_noise(noise.named("family"), real)
         for t in self.techniques:
@@ -567,13 +636,14 @@ class GAN(keras.Model):
     def _discriminate_features(self, samples, labels):
         if self._feature_model is None:
             return self.discriminate(samples, labels, training=True), {}
-        logits, *features = self._feature_model(samples, training=True)
-        return (tf.cast(tf.reshape(logits, [-1]), _STEP_DTYPE),
+        outputs, *features = self._feature_model(self.discriminator_inputs(samples, labels), training=True)
+        return (self.discriminator_scores(outputs, samples),
                 {name: tf.cast(f, _STEP_DTYPE) for name, f in zip(self._feature_layers, features)})
 
-    def _generate(self, z):
-        """G(z) in training mode, as float32 samples (G may compute in float16 or bfloat16)."""
-        return tf.cast(self.generator(z, training=True), _STEP_DTYPE)
+    def _generate(self, z, labels):
+        """G(z) (with a conditional G, G(z, labels)) in training mode, as float32 samples (G may compute in
+        float16 or bfloat16). Fakes take the labels of the real examples of the same update."""
+        return tf.cast(self.generator(self.generator_inputs(z, labels), training=True), _STEP_DTYPE)
 
     def _apply(self, optimizer, grads, variables):
         """`optimizer.apply_gradients`, with the replicas agreeing on a loss-scale skip.
@@ -600,7 +670,7 @@ class GAN(keras.Model):
     def _discriminator_gradients(self, real, labels, draws, global_batch, step):
         advance_power_iteration(self.discriminator)  # one power iteration per D update, before its loss
         ctx = self._context("discriminator", step, real, labels, draws, global_batch)
-        ctx.fake = tf.stop_gradient(self._generate(ctx.z))
+        ctx.fake = tf.stop_gradient(self._generate(ctx.z, ctx.labels))
         with tf.GradientTape() as tape:
             self._judge(ctx)
             per_example = self.discriminator_loss(ctx.real_logits, ctx.fake_logits, step, draws["family"])
@@ -617,7 +687,7 @@ class GAN(keras.Model):
         advance_power_iteration(self.generator)  # one power iteration per G update
         ctx = self._context("generator", step, real, labels, draws, global_batch)
         with tf.GradientTape() as tape:
-            ctx.fake = self._generate(ctx.z)
+            ctx.fake = self._generate(ctx.z, ctx.labels)
             self._judge(ctx, real=self.generator_uses_real or bool(self._feature_layers))
             if any(t.replaces_generator_loss for t in self.techniques):
                 per_example = tf.zeros_like(ctx.fake_logits)
@@ -667,7 +737,7 @@ class GAN(keras.Model):
             d_logs = [self._update("discriminator", *batch) for batch in batches]
             g_logs = self._update("generator", *batches[-1])
         logs = {name: tf.add_n([l[name] for l in d_logs]) / len(d_logs) for name in d_logs[0]}
-        logs = self._with_total(self._sum_over_replicas({**logs, **g_logs}))
+        logs = self._with_total(self.after_train_step(self._sum_over_replicas({**logs, **g_logs})))
         for name, value in logs.items():
             self._trackers[name].update_state(value)
         return {name: m.result() for name, m in self._trackers.items()}
@@ -681,7 +751,7 @@ class GAN(keras.Model):
         real, labels = self._unpack(data)
         step = tf.convert_to_tensor(self.g_optimizer.iterations)
         noise = self._noise(_STREAM_EVAL, step, real)
-        fake = self.generator(noise.named("z").latent(self.latent_dim), training=False)
+        fake = self.generator(self.generator_inputs(self.sample_latent(noise.named("z")), labels), training=False)
         real_logits = self.discriminate(real, labels, training=False)
         fake_logits = self.discriminate(fake, labels, training=False)
         family_noise = self.discriminator_noise(noise.named("family"), real)

@@ -2,22 +2,8 @@
 import keras
 import tensorflow as tf
 
+from tfgan_stable.distribute import global_mean
 from tfgan_stable.techniques.base import Technique, check_non_negative
-
-
-def _global_mean(features):
-    """Mean over the GLOBAL batch of per-example features [n, ...] -> [...]; differentiable.
-
-    Under a multi-replica strategy the sums are all-reduced inside the gradient computation (the
-    gradient of an all-reduce is the all-reduce of the gradient), so the mean is the global one and
-    the summed replica gradients are the single-device gradient.
-    """
-    total = tf.reduce_sum(tf.cast(features, tf.float32), axis=0)
-    count = tf.cast(tf.shape(features)[0], tf.float32)
-    ctx = tf.distribute.get_replica_context()
-    if ctx is not None and ctx.num_replicas_in_sync > 1:
-        total, count = ctx.all_reduce(tf.distribute.ReduceOp.SUM, [total, count])
-    return total / count
 
 
 @keras.saving.register_keras_serializable(package="tfgan_stable")
@@ -56,8 +42,8 @@ class FeatureMatching(Technique):
         self.replaces_generator_loss = replace
 
     def generator_term(self, gan, ctx):
-        real = _global_mean(self._flatten(ctx.real_features[self.layer_name]))
-        fake = _global_mean(self._flatten(ctx.fake_features[self.layer_name]))
+        real = global_mean(self._flatten(ctx.real_features[self.layer_name]), axis=0)
+        fake = global_mean(self._flatten(ctx.fake_features[self.layer_name]), axis=0)
         return self.weight * tf.reduce_sum(tf.square(tf.stop_gradient(real) - fake))
 
     @staticmethod

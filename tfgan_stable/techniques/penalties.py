@@ -3,6 +3,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_stable.distribute import global_mean
 from tfgan_stable.layers.packing import first_of_each_pack
 from tfgan_stable.losses import gradient_norm_penalty
 from tfgan_stable.techniques.base import Technique, check_non_negative
@@ -95,8 +96,8 @@ class DRAGANPenalty(Technique):
     def draw(self, noise, real, player):
         if player != "discriminator":
             return None
-        mean = noise.global_mean(real)
-        std = tf.sqrt(tf.maximum(noise.global_mean(tf.square(real)) - tf.square(mean), 0.0))
+        mean = global_mean(real)
+        std = tf.sqrt(tf.maximum(global_mean(tf.square(real)) - tf.square(mean), 0.0))
         return {"u": noise.uniform(real.shape[1:]), "alpha": noise.uniform([1] * (real.shape.rank - 1)),
                 "std": std}
 
