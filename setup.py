@@ -30,6 +30,6 @@ setup(
         "pillow>=10",
     ],
     extras_require={
-        "test": ["pytest>=8", "scipy>=1.11"],
+        "test": ["pytest>=8", "pytest-xdist>=3", "scipy>=1.11"],
     },
 )
