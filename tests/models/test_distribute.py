@@ -193,3 +193,49 @@ with two.scope():
         print(json.dumps({"error": str(e)}))
 """, devices=2)
     assert result["error"] and "synchronized" in result["error"]
+
+
+def test_noise_adds_no_collective_to_the_whole_replica_step():
+    """TPU readiness of the whole step, with static per-replica batches: a step whose family and techniques draw
+    noise (label flips, instance noise, a gradient penalty's interpolation) makes exactly the cross-replica calls
+    of the same step drawing only z (the step's reductions of gradients and logs) and never all-gathers; and
+    the noisy step compiles whole with XLA, optimizer updates included, as one function per replica (one
+    replica here: on 2 logical CPUs MirroredStrategy's own collectives cannot be compiled, a TPU's can)."""
+    result = run_python("""
+import json, numpy as np, keras
+import tfgan_stable as ts
+two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+calls = []
+for name in ("all_gather", "all_reduce", "merge_call"):  # every cross-replica entry point of a replica context
+    original = getattr(tf.distribute.ReplicaContext, name)
+    setattr(tf.distribute.ReplicaContext, name,
+            lambda self, *a, _name=name, _original=original, **k: (calls.append(_name), _original(self, *a, **k))[1])
+
+def build(noisy):
+    keras.utils.set_random_seed(1)
+    g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2)])
+    d = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
+    techniques = ([ts.techniques.InstanceNoise(0.1, decay_steps=10), ts.techniques.GradientPenalty(1.0)]
+                  if noisy else [])
+    gan = ts.MinimaxGAN(g, d, latent_dim=4, label_noise=0.2 if noisy else 0.0, techniques=techniques)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05))
+    return gan
+
+def replica_step_calls(noisy):
+    with two.scope():
+        gan = build(noisy)
+    calls.clear()
+    tf.function(lambda x: two.run(gan.train_step, args=(x,))).get_concrete_function(
+        tf.TensorSpec([4, 2], tf.float32))  # a static per-replica batch of 4
+    return list(calls)
+
+gan = build(True)
+x = tf.constant(np.random.RandomState(0).uniform(-1, 1, (8, 2)).astype("float32"))
+logs = tf.function(gan.train_step, jit_compile=True)(x)
+print(json.dumps({"plain": replica_step_calls(False), "noisy": replica_step_calls(True),
+                  "xla_finite": bool(all(np.isfinite(float(v)) for v in logs.values())),
+                  "xla_moved": int(gan.d_optimizer.iterations.numpy())}))
+""", devices=2)
+    assert result["plain"] and "all_gather" not in result["noisy"], result
+    assert result["noisy"] == result["plain"], result
+    assert result["xla_finite"] and result["xla_moved"] == 1, result
