@@ -8,7 +8,7 @@ import os as _os
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from tfgan_stable import (  # noqa: E402
-    callbacks, data, images, layers, losses, metrics, nets, sampling, schedules, techniques)
+    callbacks, data, images, layers, losses, metrics, nets, pretraining, sampling, schedules, techniques)
 from tfgan_stable.export import export_generator  # noqa: E402
 from tfgan_stable.models import *  # noqa: E402,F401,F403
 
