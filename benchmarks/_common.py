@@ -16,7 +16,8 @@ OPTIMIZERS = {"wgan": lambda: keras.optimizers.RMSprop(5e-5),
               "wgan_gp": lambda: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)}
 
 
-def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, packing=1, config="none"):
+def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, packing=1, config="none",
+                pretrain_images=None, pretrain_steps=0):
     """Trains the DCGAN nets of `tfgan_stable.nets` with `family` for `steps` generator steps; returns the GAN.
 
     `make_dataset(batch_size)` returns the training data batched as asked: the GAN is built first, and the
@@ -25,6 +26,9 @@ def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, 
     discriminator's normalisation is the family's `discriminator_norm` (layer norm for the gradient-penalty
     families, whose per-example penalties batch statistics would couple). `config` adds techniques and family
     options (`parse_config`; its learning rates replace Adam's 2e-4, for the families trained with Adam).
+    With `pretrain_steps` = P > 0 the nets are first pre-trained on `pretrain_images`
+    (`tfgan_stable.pretraining`: P L1 steps at each resolution of G, then P least-squares steps of D), and the
+    GAN trains `steps` − (number of resolutions)·P steps, so that G gets `steps` updates in all.
     """
     keras.utils.set_random_seed(seed)
     techniques, family_kwargs, settings = parse_config(config)
@@ -36,6 +40,15 @@ def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, 
     def adam(side):
         return keras.optimizers.Adam(settings.get(f"{side}_learning_rate", 2e-4), beta_1=0.5)
 
+    if pretrain_steps:
+        stages = ts.pretraining.stage_sizes(image_shape[0])
+        ts.pretraining.pretrain_generator(gan.generator, pretrain_images, latent_dim, steps_per_stage=pretrain_steps,
+                                          seed=seed)
+        ts.pretraining.pretrain_discriminator(gan.discriminator, gan.generator, pretrain_images, latent_dim,
+                                              steps=pretrain_steps, seed=seed)
+        steps -= len(stages) * pretrain_steps
+        if steps <= 0:
+            raise ValueError(f"the pre-training's {len(stages)} x {pretrain_steps} generator steps use up the budget")
     gan.compile(d_optimizer=OPTIMIZERS.get(family, lambda: adam("d"))(),
                 g_optimizer=OPTIMIZERS.get(family, lambda: adam("g"))())
     dataset = make_dataset(gan.n_critic * 64 * packing)

@@ -11,6 +11,11 @@ batched with k × 64 images, which a step splits into k disjoint critic batches 
 
     python benchmarks/fid_mnist.py                                   # all families, 3000 steps, both datasets
     python benchmarks/fid_mnist.py --families=ns --steps=300 --datasets=mnist   # a quick look
+    python benchmarks/fid_mnist.py --families=ns --datasets=mnist --pretrain_steps=0,300   # stacked pre-training
+
+`--pretrain_steps` lists pre-training settings P to compare (0 = none): with P > 0 the nets are pre-trained
+(`tfgan_stable.pretraining`, on the first 10,000 training images) with P L1 steps per resolution and P
+discriminator steps, and the GAN then trains for the rest of the `--steps` generator updates.
 """
 import os
 import time
@@ -25,7 +30,8 @@ from _common import DATA_DIR, RESULTS, append_results, format_mean_se, train_dcg
 
 flags.DEFINE_list("datasets", ["mnist", "fashion_mnist"], "datasets")
 flags.DEFINE_list("families", sorted(ts.FAMILIES), "GAN families (short names)")
-flags.DEFINE_integer("steps", 3000, "generator steps per run")
+flags.DEFINE_integer("steps", 3000, "generator updates per run (pre-training steps included)")
+flags.DEFINE_list("pretrain_steps", ["0"], "pre-training steps per resolution to compare (0 = no pre-training)")
 flags.DEFINE_integer("seeds", 1, "seeds per configuration")
 flags.DEFINE_integer("seed_start", 0, "first seed; runs use seed_start .. seed_start + seeds - 1")
 flags.DEFINE_string("data_dir", DATA_DIR, "folder with the raw datasets")
@@ -40,25 +46,30 @@ def main(_):
         test = np.concatenate([b.numpy() for b in ts.data.load(dataset, "test", batch_size=1000, data_dir=F.data_dir,
                                                                 shuffle=False, drop_remainder=False)])
         evaluate = ts.metrics.mnist_metrics(test)
+        pretrain_images = next(iter(ts.data.load(dataset, "train", batch_size=10000, data_dir=F.data_dir,
+                                                 shuffle=False))).numpy()
         for family in F.families:
-            t, results = time.time(), []
-            for seed in seeds:
-                def make_dataset(batch_size, seed=seed):
-                    return ts.data.load(dataset, "train", batch_size=batch_size, data_dir=F.data_dir, seed=seed)
+            for pretrain in [int(p) for p in F.pretrain_steps]:
+                t, results = time.time(), []
+                for seed in seeds:
+                    def make_dataset(batch_size, seed=seed):
+                        return ts.data.load(dataset, "train", batch_size=batch_size, data_dir=F.data_dir, seed=seed)
 
-                gan = train_dcgan(family, make_dataset, (28, 28, 1), F.steps, seed)
-                results.append(evaluate(gan.generate(10000, seed=seed + 1).numpy()))
-            rows.append(f"| {dataset} | {family} | {format_mean_se([r['fid'] for r in results], 2)} | "
-                        f"{format_mean_se([r['kid'] for r in results], 2, scale=1000)} | "
-                        f"{format_mean_se([r['is'] for r in results], 2)} | {(time.time() - t) / 60 / F.seeds:.1f} |")
-            print(rows[-1], flush=True)
+                    gan = train_dcgan(family, make_dataset, (28, 28, 1), F.steps, seed,
+                                      pretrain_images=pretrain_images, pretrain_steps=pretrain)
+                    results.append(evaluate(gan.generate(10000, seed=seed + 1).numpy()))
+                rows.append(f"| {dataset} | {family} | {pretrain} | {format_mean_se([r['fid'] for r in results], 2)} | "
+                            f"{format_mean_se([r['kid'] for r in results], 2, scale=1000)} | "
+                            f"{format_mean_se([r['is'] for r in results], 2)} | {(time.time() - t) / 60 / F.seeds:.1f} |")
+                print(rows[-1], flush=True)
     command = (f"python benchmarks/fid_mnist.py --datasets={','.join(F.datasets)} --families={','.join(F.families)} "
-               f"--steps={F.steps} --seeds={F.seeds} --seed_start={F.seed_start}")
+               f"--steps={F.steps} --pretrain_steps={','.join(F.pretrain_steps)} --seeds={F.seeds} --seed_start={F.seed_start}")
     note = (f"seeds {seeds[0]}..{seeds[-1]}, {F.steps} steps of 64 images per discriminator update, 10,000 samples vs "
-            f"the 10,000 test images, MNIST-classifier features; mean ± standard error over the {F.seeds} seed(s); "
+            f"the 10,000 test images, MNIST-classifier features; pre-training steps count towards the {F.steps} generator "
+            f"updates (P per resolution: 7x7, 14x14, 28x28); mean ± standard error over the {F.seeds} seed(s); "
             f"wall time {(time.time() - start) / 60:.1f} min on 2 CPU cores.")
     print(append_results("Classifier-FID on MNIST / Fashion-MNIST", command, note,
-                         "| dataset | family | FID | KID×1000 | IS | minutes per run |", rows, path=F.results))
+                         "| dataset | family | pre-training steps per stage | FID | KID×1000 | IS | minutes per run |", rows, path=F.results))
 
 
 if __name__ == "__main__":
