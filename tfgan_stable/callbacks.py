@@ -8,6 +8,7 @@ from tensorflow.core.framework import summary_pb2
 
 from tfgan_stable import sampling
 from tfgan_stable.images import sample_picture, save_png
+from tfgan_stable.layers.progressive import ProgressiveGrowing  # noqa: F401 (a callback of the public API)
 
 
 class ImageGrid(keras.callbacks.Callback):
