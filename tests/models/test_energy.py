@@ -222,7 +222,26 @@ def train(strategy, family):
         return [c.numpy() for c in v.value.values] if hasattr(v.value, "values") else [v.numpy()]
     return [copies(w) for w in gan.weights], history
 
-out = {}
+# The pulling-away term of two halves on two replicas: the full batch's value, and (each replica's loss scaled by
+# 1/replicas, as the GAN scales a scalar term) each replica's rows of the full batch's gradient.
+from tfgan_stable.techniques.pulling_away import pulling_away
+codes = np.random.RandomState(1).normal(size=(16, 5)).astype("float32")
+
+def value_and_gradient(c, replicas):
+    with tf.GradientTape() as tape:
+        tape.watch(c)
+        value = pulling_away(c)
+        scaled = value / replicas
+    return value, tape.gradient(scaled, c)
+
+halves = two.experimental_distribute_values_from_function(
+    lambda ctx: tf.constant(codes[8 * ctx.replica_id_in_sync_group:8 * (ctx.replica_id_in_sync_group + 1)]))
+values, grads = tf.function(lambda c: two.run(value_and_gradient, args=(c, 2)))(halves)
+value, grad = value_and_gradient(tf.constant(codes), 1)
+out = {"pulling_away": {
+    "values": [float(v) for v in two.experimental_local_results(values)], "single": float(value),
+    "grad_diff": float(np.max(np.abs(np.concatenate([g.numpy() for g in two.experimental_local_results(grads)])
+                                     - grad.numpy()))), "grad_max": float(np.max(np.abs(grad.numpy())))}}
 for family in ("began", "ebgan"):
     w1, h1 = train(one, family)
     w2, h2 = train(two, family)
@@ -234,9 +253,13 @@ print(json.dumps(out))
 
 
 def test_two_replicas_equal_one_device_and_k_follows_its_rule_there():
-    """BEGAN (k_t) and EBGAN-PT (the global pulling-away term) on 2 replicas: every replica holds the same
-    weights and k, equal to one device's; k follows its rule from the 2-replica step's logs."""
+    """The pulling-away term of two halves on 2 replicas equals the whole batch's (value and gradient). BEGAN
+    (k_t) and EBGAN-PT trained on 2 replicas: every replica holds the same weights and k, equal to one
+    device's; k follows its rule from the 2-replica step's logs."""
     result = run_python(TWO_REPLICAS, devices=2)
+    pt = result.pop("pulling_away")
+    assert max(abs(v - pt["single"]) for v in pt["values"]) < 1e-6, pt
+    assert pt["grad_diff"] < 1e-6 and pt["grad_max"] > 1e-3, pt
     for family, r in result.items():
         assert r["spread"] == 0.0, (family, r)
         assert r["diff"] < 1e-5 and r["logs"] < 1e-5, (family, r)

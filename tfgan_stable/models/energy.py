@@ -66,17 +66,20 @@ class EBGAN(EnergyGAN):
 
     D(v) is the energy of v under an autoencoder discriminator, here the MEAN SQUARED reconstruction
     error, (1/n)·‖Dec(Enc(v)) − v‖² over the n elements of a sample. The paper writes the norm
-    ‖Dec(Enc(v)) − v‖; its reference code and the common reimplementations use the mean squared error
-    (Torch's MSECriterion), whose scale does not grow with the image size, so one margin suits 28x28 and
-    64x64 images alike. Losses, per example:
+    ‖Dec(Enc(v)) − v‖; reimplementations commonly use the mean squared error (e.g. PyTorch's MSELoss). We
+    take the mean squared error because its scale does not grow with the image size or channels, so one
+    margin suits 28x28 and 64x64 images alike, and it is smooth at a perfect reconstruction (a norm's
+    gradient is undefined there). Losses, per example:
 
         L_D = D(x) + max(0, m − D(G(z))),   L_G = D(G(z))   (+ w·f_PT, see below).
 
     The margin m: with data and tanh reconstructions in [-1, 1], an energy lies in [0, 4], and an
-    autoencoder that ignores its input (outputs the mean image) scores about the data's per-pixel
-    variance, below 1 for [-1, 1] images (≈ 0.4 on MNIST). m = 1 (the default, as in the common
-    reimplementations' MSE setting) asks D to push fakes above that level and no further, so the hinge
-    stays active while fakes are poor and switches off once their energy is high.
+    autoencoder that ignores its input (outputs the mean image) scores the data's mean per-pixel
+    variance, below 1 for [-1, 1] images (0.27 on MNIST). m = 1 (the default) asks D to push fakes a
+    little above that "knows nothing" level and no further, so the hinge is active while fakes are
+    reconstructed well and switches off once their energy is clearly high. Margins tuned for an energy
+    that is not a per-element mean (a norm or a sum over pixels, e.g. the paper's grid-searched values)
+    are on another scale and do not carry over.
 
     EBGAN-PT: with `pulling_away_weight` = w > 0 the generator also minimises w·f_PT over D's codes of
     the fakes (`techniques.PullingAway` on the layer `code_layer`; the paper uses w = 0.1), added as a
