@@ -33,9 +33,13 @@ def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, 
     keras.utils.set_random_seed(seed)
     techniques, family_kwargs, settings = parse_config(config)
     family_class = ts.get_family(family)
-    gan = family_class(ts.nets.dcgan_generator(latent_dim, image_shape=image_shape),
-                       ts.nets.dcgan_discriminator(image_shape, norm=family_class.discriminator_norm,
-                                                   packing=packing),
+    if issubclass(family_class, ts.EnergyGAN):  # EBGAN, BEGAN: an autoencoder discriminator, which does not pack
+        if packing != 1:
+            raise ValueError(f"{family}: an autoencoder discriminator does not pack samples (packing={packing})")
+        discriminator = ts.nets.autoencoder_discriminator(image_shape, norm=family_class.discriminator_norm)
+    else:
+        discriminator = ts.nets.dcgan_discriminator(image_shape, norm=family_class.discriminator_norm, packing=packing)
+    gan = family_class(ts.nets.dcgan_generator(latent_dim, image_shape=image_shape), discriminator,
                        latent_dim=latent_dim, seed=seed, techniques=techniques, **family_kwargs)
     def adam(side):
         return keras.optimizers.Adam(settings.get(f"{side}_learning_rate", 2e-4), beta_1=0.5)

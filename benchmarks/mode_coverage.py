@@ -56,7 +56,13 @@ def run(distribution, family, packing, config, seed):
     mixture = ts.data.toy_distribution(distribution)
     keras.utils.set_random_seed(seed)
     techniques, family_kwargs, settings = parse_config(config)
-    gan = ts.get_family(family)(ts.nets.mlp_generator(2), ts.nets.mlp_discriminator(packing=packing), latent_dim=2,
+    if issubclass(ts.get_family(family), ts.EnergyGAN):  # EBGAN, BEGAN: an autoencoder D, which does not pack
+        if packing != 1:
+            raise ValueError(f"{family}: an autoencoder discriminator does not pack samples (packing={packing})")
+        discriminator = ts.nets.mlp_autoencoder()
+    else:
+        discriminator = ts.nets.mlp_discriminator(packing=packing)
+    gan = ts.get_family(family)(ts.nets.mlp_generator(2), discriminator, latent_dim=2,
                                 seed=seed, techniques=techniques, **family_kwargs)
     # XLA unless a technique cannot take it (none can on one replica today; `compile` would say).
     gan.compile(d_optimizer=keras.optimizers.Adam(settings.get("d_learning_rate", F.learning_rate), beta_1=0.5),

@@ -67,6 +67,7 @@ F = flags.FLAGS
 DEFAULTS = {
     "wgan": ("rmsprop", 5e-5, None, None),      # Arjovsky et al. 2017
     "wgan_gp": ("adam", 1e-4, 0.0, 0.9),        # Gulrajani et al. 2017
+    "began": ("adam", 1e-4, 0.5, 0.999),        # Berthelot et al. 2017 (β₁ as in the reference code)
 }
 _DCGAN = ("adam", 2e-4, 0.5, 0.999)              # Radford et al. 2016
 
@@ -81,12 +82,16 @@ def optimizer(lr):
 
 def build_nets(family, dataset, latent_dim):
     """(generator, discriminator) for `dataset`: the PacGAN MLPs for the 2-D toys, else the DCGAN nets with the
-    discriminator normalisation of the family's paper (`discriminator_norm`)."""
+    discriminator normalisation of the family's paper (`discriminator_norm`). The autoencoder families (EBGAN,
+    BEGAN) get an autoencoder discriminator of the same kind instead."""
+    autoencoder = issubclass(ts.get_family(family), ts.EnergyGAN)
     if dataset in ("ring8", "grid25"):
-        return ts.nets.mlp_generator(latent_dim), ts.nets.mlp_discriminator()
+        discriminator = ts.nets.mlp_autoencoder() if autoencoder else ts.nets.mlp_discriminator()
+        return ts.nets.mlp_generator(latent_dim), discriminator
     shape = (28, 28, 1) if dataset != "cifar10" else (32, 32, 3)
     norm = ts.get_family(family).discriminator_norm
-    return ts.nets.dcgan_generator(latent_dim, image_shape=shape), ts.nets.dcgan_discriminator(shape, norm=norm)
+    discriminator = ts.nets.autoencoder_discriminator if autoencoder else ts.nets.dcgan_discriminator
+    return ts.nets.dcgan_generator(latent_dim, image_shape=shape), discriminator(shape, norm=norm)
 
 
 def build_gan(jit_compile):

@@ -143,3 +143,64 @@ __all__ = [
     "wasserstein_discriminator_loss", "wasserstein_generator_loss", "hinge_discriminator_loss",
     "gradient_norm_penalty",
 ]
+
+
+# ------------------------------------------------------------------ autoencoder (energy) discriminators
+def reconstruction_energy(reconstructions, samples, power=2):
+    """Per-example energy of an autoencoder discriminator: the mean of |D(v) − v|^η over a sample's elements.
+
+    E(v) = (1/n)·Σ_e |D(v)_e − v_e|^η, with n the number of elements of one sample. η = 2 is the mean
+    squared error, EBGAN's energy (Zhao et al. 2017); η = 1 (the default of BEGAN, Berthelot et al.
+    2017) or 2 is BEGAN's L(v).
+
+    Args:
+      reconstructions: D(v), the autoencoder's outputs, shape [batch, ...].
+      samples: v, the samples D reconstructed, same shape.
+      power: η, 1 or 2.
+
+    Returns:
+      Per-example energy, shape [batch].
+    """
+    if power not in (1, 2) or isinstance(power, bool):
+        raise ValueError(f"`power` must be 1 or 2, got {power!r}")
+    samples = tf.convert_to_tensor(samples)
+    reconstructions = tf.cast(reconstructions, samples.dtype)
+    if reconstructions.shape.rank is not None and samples.shape.rank is not None and (
+            not reconstructions.shape[1:].is_compatible_with(samples.shape[1:])):
+        raise ValueError(f"`reconstructions` {reconstructions.shape} must have the shape of `samples` "
+                         f"{samples.shape}: an autoencoder discriminator maps a sample to its reconstruction")
+    error = reconstructions - samples
+    error = tf.abs(error) if power == 1 else tf.square(error)
+    axes = list(range(1, samples.shape.rank))
+    return tf.reduce_mean(error, axis=axes) if axes else error
+
+
+def ebgan_discriminator_loss(real_energy, fake_energy, margin):
+    """EBGAN's discriminator loss (Zhao, Mathieu & LeCun 2017): L_D = D(x) + max(0, m − D(G(z))).
+
+    D(·) is the energy (`reconstruction_energy`): D lowers the energy of real data and raises that of
+    generated data until it reaches the margin m, beyond which fakes no longer contribute.
+    """
+    real = _flat(real_energy, "real_energy")
+    fake = _flat(fake_energy, "fake_energy")
+    return real + tf.nn.relu(tf.cast(margin, fake.dtype) - fake)
+
+
+def began_discriminator_loss(real_energy, fake_energy, k):
+    """BEGAN's discriminator loss (Berthelot, Schumm & Metz 2017): L_D = L(x) − k_t·L(G(z)).
+
+    L(·) is the energy (`reconstruction_energy`) and k_t ∈ [0, 1] the equilibrium control variable,
+    updated after each step by `BEGAN`.
+    """
+    real = _flat(real_energy, "real_energy")
+    fake = _flat(fake_energy, "fake_energy")
+    return real - tf.cast(k, fake.dtype) * fake
+
+
+def energy_generator_loss(fake_energy):
+    """The generator loss of EBGAN and BEGAN: L_G = D(G(z)), the energy of the generated samples."""
+    return _flat(fake_energy, "fake_energy")
+
+
+__all__ += ["reconstruction_energy", "ebgan_discriminator_loss", "began_discriminator_loss",
+            "energy_generator_loss"]

@@ -56,6 +56,7 @@ TECHNIQUES = {
     "experience_replay": lambda: T.ExperienceReplay(buffer_size=32, fraction=0.5),
     "unrolled": lambda: T.Unrolled(steps=1),
     "diff_augment": lambda: T.DiffAugment("color,translation,cutout"),
+    "pulling_away": lambda: T.PullingAway("hidden", 0.1),
 }
 
 
@@ -77,6 +78,10 @@ def short_run(family, techniques, policy, float32_output, steps=1):
     state, every term logged, the loss scaling of the policy in use, and each player updated or (float16)
     its update skipped for an overflow of its scaled gradients, with its scale halved."""
     g, d = image_nets(float32_output)
+    if issubclass(ts.get_family(family), ts.EnergyGAN):  # EBGAN, BEGAN: D reconstructs its 4x4x1 input
+        d = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(8, activation="tanh", name="hidden"), keras.layers.Dense(16),
+                              keras.layers.Reshape((4, 4, 1))])
     gan = ts.get_family(family)(g, d, latent_dim=3, n_critic=1, techniques=techniques)
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
     float16 = policy == "mixed_float16"  # bfloat16 has float32's exponent range: no loss scaling

@@ -20,6 +20,7 @@ TECHNIQUES = {
     "historical_averaging": lambda: [T.HistoricalAveraging(0.1)],
     "orthogonal_regularization": lambda: [T.OrthogonalRegularization(1e-3, player="both")],
     "ema": lambda: [T.EMA(0.5)],
+    "pulling_away": lambda: [T.PullingAway("hidden", 0.1)],
 }
 
 
@@ -31,6 +32,12 @@ def nets(latent=3):
     return g, d
 
 
+def autoencoder_discriminator():
+    """The D of the autoencoder families (EBGAN, BEGAN): a reconstruction of its input, through "hidden"."""
+    return keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="tanh", name="hidden"),
+                             keras.layers.Dense(2)])
+
+
 def state(gan):
     """The values of every variable the techniques own."""
     return [w.numpy().copy() for t in gan.techniques for w in t.weights]
@@ -39,6 +46,8 @@ def state(gan):
 def train_one_step(family, techniques):
     """One eager step (no tracing, so the many cases stay quick): finite logs; weights and state move."""
     g, d = nets()
+    if issubclass(ts.get_family(family), ts.EnergyGAN):
+        d = autoencoder_discriminator()
     gan = ts.get_family(family)(g, d, latent_dim=3, techniques=techniques)
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-2), g_optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
     before = [w.numpy().copy() for w in gan.generator.weights + gan.discriminator.weights]

@@ -138,6 +138,10 @@ def test_every_family_trains_with_diff_augment_unrolled_and_replay(name):
                           keras.layers.Reshape((8, 8, 1))])
     d = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(8, activation="tanh"),
                           keras.layers.Dense(1)])
+    if issubclass(ts.FAMILIES[name], ts.EnergyGAN):  # EBGAN, BEGAN: D reconstructs its input
+        d = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(64),
+                              keras.layers.Reshape((8, 8, 1))])
     replay = ExperienceReplay(buffer_size=16, fraction=0.5)
     gan = ts.FAMILIES[name](g, d, latent_dim=LATENT, n_critic=1,
                             techniques=[DiffAugment(), Unrolled(steps=1), replay])

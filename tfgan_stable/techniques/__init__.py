@@ -11,6 +11,7 @@ Each one plugs into any GAN family through `techniques=[...]` (see `Technique` f
 - `ExperienceReplay`: part of D's fakes come from a buffer of past fakes.
 - `Unrolled`: G's loss against D after k look-ahead updates.
 - `DiffAugment`: the same differentiable augmentation on D's real and fake inputs.
+- `PullingAway`: EBGAN's term that spreads D's codes of the fakes apart.
 
 Label smoothing, soft and flipped labels are options of the cross-entropy families (`MinimaxGAN`).
 
@@ -22,6 +23,7 @@ from tfgan_stable.techniques.base import Technique, UpdateContext
 from tfgan_stable.techniques.feature_matching import FeatureMatching
 from tfgan_stable.techniques.noise import InstanceNoise
 from tfgan_stable.techniques.penalties import R1, R2, DRAGANPenalty, GradientPenalty
+from tfgan_stable.techniques.pulling_away import PullingAway
 from tfgan_stable.techniques.regularizers import OrthogonalRegularization
 from tfgan_stable.techniques.replay import ExperienceReplay
 from tfgan_stable.techniques.unrolled import Unrolled
@@ -29,3 +31,4 @@ from tfgan_stable.techniques.unrolled import Unrolled
 __all__ = ["Technique", "UpdateContext", "GradientPenalty", "DRAGANPenalty", "R1", "R2", "InstanceNoise",
            "FeatureMatching", "HistoricalAveraging", "OrthogonalRegularization", "EMA", "ExperienceReplay",
            "Unrolled", "DiffAugment"]
+__all__ += ["PullingAway"]
