@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfgan_stable as ts
+from tests.family_nets import make_gan
 from tests.subproc import run_python
 
 T = ts.techniques
@@ -39,7 +40,7 @@ def state(gan):
 def train_one_step(family, techniques):
     """One eager step (no tracing, so the many cases stay quick): finite logs; weights and state move."""
     g, d = nets()
-    gan = ts.get_family(family)(g, d, latent_dim=3, techniques=techniques)
+    gan = make_gan(family, g, d, latent_dim=3, techniques=techniques)
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-2), g_optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
     before = [w.numpy().copy() for w in gan.generator.weights + gan.discriminator.weights]
     owned = [[w.numpy().copy() for w in t.weights] for t in gan.techniques]

@@ -11,6 +11,7 @@ Each one plugs into any GAN family through `techniques=[...]` (see `Technique` f
 - `ExperienceReplay`: part of D's fakes come from a buffer of past fakes.
 - `Unrolled`: G's loss against D after k look-ahead updates.
 - `DiffAugment`: the same differentiable augmentation on D's real and fake inputs.
+- `MutualInformation`: InfoGAN's term, a head Q on D recovers G's latent codes (built into `InfoGAN`).
 
 Label smoothing, soft and flipped labels are options of the cross-entropy families (`MinimaxGAN`).
 
@@ -20,6 +21,7 @@ from tfgan_stable.techniques.augment import DiffAugment
 from tfgan_stable.techniques.averaging import EMA, HistoricalAveraging
 from tfgan_stable.techniques.base import Technique, UpdateContext
 from tfgan_stable.techniques.feature_matching import FeatureMatching
+from tfgan_stable.techniques.mutual_information import MutualInformation
 from tfgan_stable.techniques.noise import InstanceNoise
 from tfgan_stable.techniques.penalties import R1, R2, DRAGANPenalty, GradientPenalty
 from tfgan_stable.techniques.regularizers import OrthogonalRegularization
@@ -28,4 +30,5 @@ from tfgan_stable.techniques.unrolled import Unrolled
 
 __all__ = ["Technique", "UpdateContext", "GradientPenalty", "DRAGANPenalty", "R1", "R2", "InstanceNoise",
            "FeatureMatching", "HistoricalAveraging", "OrthogonalRegularization", "EMA", "ExperienceReplay",
-           "Unrolled", "DiffAugment"]
+           "Unrolled", "DiffAugment",
+           "MutualInformation"]

@@ -172,12 +172,14 @@ class Unrolled(Technique):
         self.backprop_through_unroll = backprop_through_unroll
 
     @staticmethod
-    def _call(discriminator, weights, non_trainable, samples, labels):
+    def _call(gan, weights, non_trainable, samples, labels):
+        discriminator = gan.discriminator
         inputs = [samples, labels] if len(discriminator.inputs) > 1 and labels is not None else samples
-        logits, _, losses = discriminator.stateless_call(weights, non_trainable, inputs, training=True,
-                                                         return_losses=True)
-        # Losses in float32 whatever D computes in (mixed precision), as in `GAN.discriminate`.
-        return tf.cast(tf.reshape(logits, [-1]), tf.float32), [tf.cast(l, tf.float32) for l in losses]
+        outputs, _, losses = discriminator.stateless_call(weights, non_trainable, inputs, training=True,
+                                                          return_losses=True)
+        # The family's scores from D's outputs (a D with a second head, ACGAN/InfoGAN, returns a list), in
+        # float32 whatever D computes in (mixed precision), as in `GAN.discriminate`.
+        return gan.discriminator_scores(outputs, samples), [tf.cast(l, tf.float32) for l in losses]
 
     def unrolled_weights(self, gan, real, fake, labels=None, global_batch=None, local_batch=None):
         """D's trainable weights after `steps` look-ahead updates on (real, fake), as tensors.
@@ -209,8 +211,8 @@ class Unrolled(Technique):
         for i in range(self.steps):
             with tf.GradientTape() as tape:
                 tape.watch(weights)
-                real_logits, losses = self._call(discriminator, weights, non_trainable, real, labels)
-                fake_logits, _ = self._call(discriminator, weights, non_trainable, fake, labels)
+                real_logits, losses = self._call(gan, weights, non_trainable, real, labels)
+                fake_logits, _ = self._call(gan, weights, non_trainable, fake, labels)
                 per_example = gan.discriminator_loss(real_logits, fake_logits, iteration + i, None)
                 count = tf.maximum(global_batch * tf.shape(per_example)[0] // tf.maximum(local_batch, 1), 1)
                 loss = tf.reduce_sum(per_example) / tf.cast(count, per_example.dtype)
@@ -234,7 +236,7 @@ class Unrolled(Technique):
         non_trainable = [tf.convert_to_tensor(v) for v in gan.discriminator.non_trainable_variables]
 
         def discriminate(samples, labels=None):
-            return self._call(gan.discriminator, weights, non_trainable, samples, labels)[0]
+            return self._call(gan, weights, non_trainable, samples, labels)[0]
 
         return discriminate
 
