@@ -81,12 +81,19 @@ def optimizer(lr):
 
 def build_nets(family, dataset, latent_dim):
     """(generator, discriminator) for `dataset`: the PacGAN MLPs for the 2-D toys, else the DCGAN nets with the
-    discriminator normalisation of the family's paper (`discriminator_norm`)."""
+    discriminator normalisation of the family's paper (`discriminator_norm`). InfoGAN's D gets the paper's Q
+    head (one hidden layer of 128) for its default codes, one 10-way and two continuous; its `latent_dim` is
+    the generator's whole input, noise + 12 code columns."""
     if dataset in ("ring8", "grid25"):
-        return ts.nets.mlp_generator(latent_dim), ts.nets.mlp_discriminator()
-    shape = (28, 28, 1) if dataset != "cifar10" else (32, 32, 3)
-    norm = ts.get_family(family).discriminator_norm
-    return ts.nets.dcgan_generator(latent_dim, image_shape=shape), ts.nets.dcgan_discriminator(shape, norm=norm)
+        generator, discriminator = ts.nets.mlp_generator(latent_dim), ts.nets.mlp_discriminator()
+    else:
+        shape = (28, 28, 1) if dataset != "cifar10" else (32, 32, 3)
+        norm = ts.get_family(family).discriminator_norm
+        generator = ts.nets.dcgan_generator(latent_dim, image_shape=shape)
+        discriminator = ts.nets.dcgan_discriminator(shape, norm=norm)
+    if family == "infogan":
+        discriminator = ts.nets.add_head(discriminator, 10 + 2, "q", hidden_units=128)
+    return generator, discriminator
 
 
 def build_gan(jit_compile):
