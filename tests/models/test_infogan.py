@@ -62,14 +62,16 @@ def test_information_loss_matches_numpy_on_fixed_outputs_and_codes():
     sure = codes.copy()
     sure[:, :sum(CATEGORICAL)] *= 60.0
     assert np.all(term.information_loss(tf.constant(sure), tf.constant(codes)).numpy() < 1e-6)
+    assert ts.techniques.MutualInformation.from_config(term.get_config()).get_config() == term.get_config()
 
 
-def test_one_step_terms_and_q_update_match_numpy():
+@pytest.mark.parametrize("noisy", [False, True])
+def test_one_step_terms_and_q_update_match_numpy(noisy):
     """Both players' logged terms are numpy's L_I on Q of the update's fakes with the codes of its z; Q's output
     bias moves by −lr·mean(λ·(softmax(q_j) − c_j), λγ·(μ − c')) in D's SGD update (the GAN logit does not
-    depend on Q's bias)."""
+    depend on Q's bias). With instance noise on what D sees, Q still reads G's own fakes."""
     lr, weight, gamma = 0.1, 0.5, 0.3
-    gan = tiny_gan(weight, gamma)
+    gan = tiny_gan(weight, gamma, techniques=[ts.techniques.InstanceNoise(0.5, decay_steps=10)] if noisy else [])
     gan.compile(d_optimizer=keras.optimizers.SGD(lr), g_optimizer=keras.optimizers.SGD(lr))
     real = tf.constant(np.random.RandomState(1).uniform(-1, 1, (8, 2)).astype(np.float32))
     z_d = gan.sample_latent(gan._noise(1, 0, real).named("z")).numpy()  # streams 1 (D) and 2 (G), step 0
