@@ -83,15 +83,21 @@ def optimizer(lr):
 def build_nets(family, dataset, latent_dim):
     """(generator, discriminator) for `dataset`: the PacGAN MLPs for the 2-D toys, else the DCGAN nets with the
     discriminator normalisation of the family's paper (`discriminator_norm`). The autoencoder families (EBGAN,
-    BEGAN) get an autoencoder discriminator of the same kind instead."""
+    BEGAN) get an autoencoder discriminator of the same kind instead. InfoGAN's D gets the paper's Q head (one
+    hidden layer of 128) for its default codes, one 10-way and two continuous; its `latent_dim` is the
+    generator's whole input, noise + 12 code columns."""
     autoencoder = issubclass(ts.get_family(family), ts.EnergyGAN)
     if dataset in ("ring8", "grid25"):
         discriminator = ts.nets.mlp_autoencoder() if autoencoder else ts.nets.mlp_discriminator()
-        return ts.nets.mlp_generator(latent_dim), discriminator
-    shape = (28, 28, 1) if dataset != "cifar10" else (32, 32, 3)
-    norm = ts.get_family(family).discriminator_norm
-    discriminator = ts.nets.autoencoder_discriminator if autoencoder else ts.nets.dcgan_discriminator
-    return ts.nets.dcgan_generator(latent_dim, image_shape=shape), discriminator(shape, norm=norm)
+        generator = ts.nets.mlp_generator(latent_dim)
+    else:
+        shape = (28, 28, 1) if dataset != "cifar10" else (32, 32, 3)
+        norm = ts.get_family(family).discriminator_norm
+        build = ts.nets.autoencoder_discriminator if autoencoder else ts.nets.dcgan_discriminator
+        generator, discriminator = ts.nets.dcgan_generator(latent_dim, image_shape=shape), build(shape, norm=norm)
+    if family == "infogan":
+        discriminator = ts.nets.add_head(discriminator, 10 + 2, "q", hidden_units=128)
+    return generator, discriminator
 
 
 def build_gan(jit_compile):

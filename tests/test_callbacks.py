@@ -26,6 +26,8 @@ class StandIn(keras.Model):
         return self.dense(x)
 
     def generate(self, num=None, z=None, seed=0, truncation=None):
+        if z is None:  # as GAN.generate draws it
+            z = sampling.latent_normal(num, self.latent_dim, seed, truncation)
         self.generated_from.append(np.asarray(z))
         return expected_images(z)
 

@@ -6,7 +6,6 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from tfgan_stable import sampling
 from tfgan_stable.images import sample_picture, save_png
 from tfgan_stable.layers.progressive import ProgressiveGrowing  # noqa: F401 (a callback of the public API)
 
@@ -14,13 +13,13 @@ from tfgan_stable.layers.progressive import ProgressiveGrowing  # noqa: F401 (a 
 class ImageGrid(keras.callbacks.Callback):
     """Saves a grid of samples from a fixed set of latent vectors at the end of every n-th epoch.
 
-    The latent vectors z are drawn at the start of training from N(0, I) with `seed` (the same z as
-    `model.generate(num=num_images, seed=seed)`), so successive grids show how the same samples evolve.
+    The grid is `model.generate(num=num_images, seed=seed)`: the same latent vectors every time (z ~ N(0, I)
+    from `seed`), so successive grids show how the same samples evolve.
     After epoch e (counted from 1, as Keras prints it) it writes `directory/epoch_{e:04d}.png`, and, with
     `tensorboard_dir`, an image summary "samples" at step e.
 
-    The model must have a `latent_dim` attribute and a `generate(z=...)` method returning images in
-    [-1, 1] (as the tfgan_stable GAN models do); 2-D samples (the toy distributions) are drawn as a
+    The model must have a `latent_dim` attribute and a `generate(num=..., seed=...)` method returning images
+    in [-1, 1] (as the tfgan_stable GAN models do); 2-D samples (the toy distributions) are drawn as a
     scatter plot instead of a grid.
 
     Args:
@@ -50,15 +49,13 @@ class ImageGrid(keras.callbacks.Callback):
         self.seed = int(seed)
         self.every_n_epochs = int(every_n_epochs)
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
-        self.fixed_z = None
         self._writer = None
 
     def on_train_begin(self, logs=None):
         latent_dim = getattr(self.model, "latent_dim", None)
         if not callable(getattr(self.model, "generate", None)) or latent_dim is None:
-            raise TypeError(f"ImageGrid needs a model with a `latent_dim` attribute and a `generate(z=...)` "
-                            f"method, got {type(self.model).__name__}")
-        self.fixed_z = sampling.latent_normal(self.num_images, int(latent_dim), self.seed)  # same z every run
+            raise TypeError(f"ImageGrid needs a model with a `latent_dim` attribute and a "
+                            f"`generate(num=..., seed=...)` method, got {type(self.model).__name__}")
         os.makedirs(self.directory, exist_ok=True)
         if self.tensorboard_dir is not None and self._writer is None:
             self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
@@ -67,7 +64,9 @@ class ImageGrid(keras.callbacks.Callback):
         step = epoch + 1
         if step % self.every_n_epochs:
             return
-        samples = np.asarray(self.model.generate(z=self.fixed_z))
+        # The same seed every time, so the same latents (the model's `generate` decides what a seed draws:
+        # z ~ N(0, I), and InfoGAN's codes too).
+        samples = np.asarray(self.model.generate(num=self.num_images, seed=self.seed))
         grid = save_png(sample_picture(samples), os.path.join(self.directory, f"epoch_{step:04d}.png"))
         if self._writer is not None:
             _write_image_summary(self._writer, "samples", grid, step)

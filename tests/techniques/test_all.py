@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfgan_stable as ts
+from tests.family_nets import make_gan
 from tests.subproc import run_python
 
 T = ts.techniques
@@ -32,12 +33,6 @@ def nets(latent=3):
     return g, d
 
 
-def autoencoder_discriminator():
-    """The D of the autoencoder families (EBGAN, BEGAN): a reconstruction of its input, through "hidden"."""
-    return keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="tanh", name="hidden"),
-                             keras.layers.Dense(2)])
-
-
 def state(gan):
     """The values of every variable the techniques own."""
     return [w.numpy().copy() for t in gan.techniques for w in t.weights]
@@ -46,9 +41,7 @@ def state(gan):
 def train_one_step(family, techniques):
     """One eager step (no tracing, so the many cases stay quick): finite logs; weights and state move."""
     g, d = nets()
-    if issubclass(ts.get_family(family), ts.EnergyGAN):
-        d = autoencoder_discriminator()
-    gan = ts.get_family(family)(g, d, latent_dim=3, techniques=techniques)
+    gan = make_gan(family, g, d, latent_dim=3, techniques=techniques)
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-2), g_optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
     before = [w.numpy().copy() for w in gan.generator.weights + gan.discriminator.weights]
     owned = [[w.numpy().copy() for w in t.weights] for t in gan.techniques]

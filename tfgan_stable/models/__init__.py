@@ -2,6 +2,7 @@
 from tfgan_stable.models.base import GAN
 from tfgan_stable.models.cross_entropy import DRAGAN, MinimaxGAN, NonSaturatingGAN
 from tfgan_stable.models.energy import BEGAN, EBGAN, EnergyGAN
+from tfgan_stable.models.infogan import InfoGAN
 from tfgan_stable.models.least_squares import LSGAN
 from tfgan_stable.models.wasserstein import WGAN, WGANGP, HingeGAN
 
@@ -9,6 +10,7 @@ from tfgan_stable.models.wasserstein import WGAN, WGANGP, HingeGAN
 FAMILIES = {"minimax": MinimaxGAN, "ns": NonSaturatingGAN, "lsgan": LSGAN, "wgan": WGAN, "wgan_gp": WGANGP,
             "dragan": DRAGAN, "hinge": HingeGAN}
 FAMILIES.update({"ebgan": EBGAN, "began": BEGAN})  # autoencoder (energy) discriminators
+FAMILIES["infogan"] = InfoGAN  # latent codes recovered by a Q head
 
 
 def get_family(name):
@@ -21,3 +23,4 @@ def get_family(name):
 __all__ = ["GAN", "MinimaxGAN", "NonSaturatingGAN", "DRAGAN", "LSGAN", "WGAN", "WGANGP", "HingeGAN",
            "FAMILIES", "get_family"]
 __all__ += ["EnergyGAN", "EBGAN", "BEGAN"]
+__all__ += ["InfoGAN"]

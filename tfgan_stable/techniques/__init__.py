@@ -12,6 +12,7 @@ Each one plugs into any GAN family through `techniques=[...]` (see `Technique` f
 - `Unrolled`: G's loss against D after k look-ahead updates.
 - `DiffAugment`: the same differentiable augmentation on D's real and fake inputs.
 - `PullingAway`: EBGAN's term that spreads D's codes of the fakes apart.
+- `MutualInformation`: InfoGAN's term, a head Q on D recovers G's latent codes (built into `InfoGAN`).
 
 Label smoothing, soft and flipped labels are options of the cross-entropy families (`MinimaxGAN`).
 
@@ -21,6 +22,7 @@ from tfgan_stable.techniques.augment import DiffAugment
 from tfgan_stable.techniques.averaging import EMA, HistoricalAveraging
 from tfgan_stable.techniques.base import Technique, UpdateContext
 from tfgan_stable.techniques.feature_matching import FeatureMatching
+from tfgan_stable.techniques.mutual_information import MutualInformation
 from tfgan_stable.techniques.noise import InstanceNoise
 from tfgan_stable.techniques.penalties import R1, R2, DRAGANPenalty, GradientPenalty
 from tfgan_stable.techniques.pulling_away import PullingAway
@@ -30,5 +32,4 @@ from tfgan_stable.techniques.unrolled import Unrolled
 
 __all__ = ["Technique", "UpdateContext", "GradientPenalty", "DRAGANPenalty", "R1", "R2", "InstanceNoise",
            "FeatureMatching", "HistoricalAveraging", "OrthogonalRegularization", "EMA", "ExperienceReplay",
-           "Unrolled", "DiffAugment"]
-__all__ += ["PullingAway"]
+           "Unrolled", "DiffAugment", "PullingAway", "MutualInformation"]

@@ -177,8 +177,8 @@ class Unrolled(Technique):
         inputs = [samples, labels] if len(discriminator.inputs) > 1 and labels is not None else samples
         outputs, _, losses = discriminator.stateless_call(weights, non_trainable, inputs, training=True,
                                                           return_losses=True)
-        # The family's scores (logits, or an autoencoder's energies), in float32 whatever D computes in (mixed
-        # precision), as in `GAN.discriminate`.
+        # The family's scores from D's outputs (a D with a second head, ACGAN/InfoGAN, returns a list), in
+        # float32 whatever D computes in (mixed precision), as in `GAN.discriminate`.
         return gan.discriminator_scores(outputs, samples), [tf.cast(l, tf.float32) for l in losses]
 
     def unrolled_weights(self, gan, real, fake, labels=None, global_batch=None, local_batch=None):
