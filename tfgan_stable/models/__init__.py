@@ -2,11 +2,13 @@
 from tfgan_stable.models.base import GAN
 from tfgan_stable.models.cross_entropy import DRAGAN, MinimaxGAN, NonSaturatingGAN
 from tfgan_stable.models.least_squares import LSGAN
+from tfgan_stable.models.relativistic import RaHingeGAN, RaLSGAN, RaSGAN, RelativisticAverageGAN, RelativisticGAN
 from tfgan_stable.models.wasserstein import WGAN, WGANGP, HingeGAN
 
 #: Short names of the loss families, as used by the example scripts and benchmarks.
 FAMILIES = {"minimax": MinimaxGAN, "ns": NonSaturatingGAN, "lsgan": LSGAN, "wgan": WGAN, "wgan_gp": WGANGP,
             "dragan": DRAGAN, "hinge": HingeGAN}
+FAMILIES.update({"rsgan": RelativisticGAN, "rasgan": RaSGAN, "ralsgan": RaLSGAN, "rahinge": RaHingeGAN})
 
 
 def get_family(name):
@@ -18,3 +20,4 @@ def get_family(name):
 
 __all__ = ["GAN", "MinimaxGAN", "NonSaturatingGAN", "DRAGAN", "LSGAN", "WGAN", "WGANGP", "HingeGAN",
            "FAMILIES", "get_family"]
+__all__ += ["RelativisticGAN", "RelativisticAverageGAN", "RaSGAN", "RaLSGAN", "RaHingeGAN"]
