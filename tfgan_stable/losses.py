@@ -112,6 +112,117 @@ def hinge_discriminator_loss(real_logits, fake_logits):
     return tf.nn.relu(1.0 - real) + tf.nn.relu(1.0 + fake)
 
 
+#: The names of the relativistic losses' functions f (`relativistic_*_loss(..., loss=...)`).
+RELATIVISTIC_LOSSES = ("sigmoid", "least_squares", "hinge")
+
+
+def _relativistic_functions(loss):
+    """(f1, f2) of a relativistic loss name: f1 pushes its argument up, f2 pushes it down."""
+    if loss == "sigmoid":  # −log σ(y) and −log(1 − σ(y))
+        return (lambda y: tf.nn.softplus(-y)), tf.nn.softplus
+    if loss == "least_squares":  # (y − 1)² and (y + 1)²
+        return (lambda y: tf.square(y - 1.0)), (lambda y: tf.square(y + 1.0))
+    if loss == "hinge":  # max(0, 1 − y) and max(0, 1 + y)
+        return (lambda y: tf.nn.relu(1.0 - y)), (lambda y: tf.nn.relu(1.0 + y))
+    raise ValueError(f"`loss` must be one of {', '.join(repr(n) for n in RELATIVISTIC_LOSSES)}, got {loss!r}")
+
+
+def _pair(real_logits, fake_logits):
+    """The flat real and fake logits of a relativistic loss, which must be as many."""
+    real, fake = _flat(real_logits, "real_logits"), _flat(fake_logits, "fake_logits")
+    if real.shape[0] is not None and fake.shape[0] is not None and real.shape[0] != fake.shape[0]:
+        raise ValueError(f"`real_logits` and `fake_logits` must hold the same number of values (a relativistic "
+                         f"loss compares them), got {real.shape[0]} and {fake.shape[0]}")
+    return real, fake
+
+
+def _means(real_mean, fake_mean, dtype):
+    means = []
+    for name, mean in (("real_mean", real_mean), ("fake_mean", fake_mean)):
+        mean = tf.convert_to_tensor(mean, dtype)
+        if mean.shape.rank != 0:
+            raise ValueError(f"`{name}` must be a scalar (the critic's mean value), got shape {mean.shape}")
+        means.append(mean)
+    return means
+
+
+def relativistic_discriminator_loss(real_logits, fake_logits, loss="sigmoid"):
+    """Discriminator loss of the (paired) relativistic GAN (Jolicoeur-Martineau 2019, "The relativistic
+    discriminator: a key element missing from standard GAN", ICLR 2019): L_D = f(C(x_r) − C(x_f)).
+
+    Real example i is paired with fake example i: D learns to say how much more realistic the real one is.
+    f(y) = −log σ(y) = softplus(−y) for "sigmoid" (RSGAN, the paper's), (y − 1)² for "least_squares",
+    max(0, 1 − y) for "hinge". The paper states the paired form for any such f (its Algorithm 1, the same f
+    for both players) but trains only RSGAN paired; least squares and hinge are the natural extension (the
+    paper trains them in the average form, `relativistic_average_discriminator_loss`).
+
+    Args:
+      real_logits: C(x_r), the critic's raw outputs on real data, shape [batch] or [batch, 1].
+      fake_logits: C(x_f) on generated data, the same number of values, paired by index.
+      loss: the function f: "sigmoid", "least_squares" or "hinge".
+
+    Returns:
+      Per-pair loss, shape [batch].
+    """
+    f, _ = _relativistic_functions(loss)
+    real, fake = _pair(real_logits, fake_logits)
+    return f(real - fake)
+
+
+def relativistic_generator_loss(real_logits, fake_logits, loss="sigmoid"):
+    """Generator loss of the (paired) relativistic GAN (Jolicoeur-Martineau 2019): L_G = f(C(x_f) − C(x_r)).
+
+    The discriminator's loss with real and fake swapped; see `relativistic_discriminator_loss`
+    for f and the arguments. The generator gets a gradient through C(x_f) only; C(x_r) is a constant to it.
+    """
+    f, _ = _relativistic_functions(loss)
+    real, fake = _pair(real_logits, fake_logits)
+    return f(fake - real)
+
+
+def relativistic_average_discriminator_loss(real_logits, fake_logits, real_mean, fake_mean, loss="sigmoid"):
+    """Discriminator loss of the relativistic average GAN (Jolicoeur-Martineau 2019, §4.3 and appendix):
+
+    L_D(i) = f1(C(x_r,i) − m_f) + f2(C(x_f,i) − m_r), with m_r = E C(x_r) and m_f = E C(x_f) the critic's
+    mean values on the real and the fake batch: each real example should look more realistic than the
+    average fake and each fake less realistic than the average real. Averaged over i this is the paper's
+    E_r f1(C(x_r) − E_f C(x_f)) + E_f f2(C(x_f) − E_r C(x_r)), for
+    - "sigmoid" (RaSGAN): f1(y) = −log σ(y) = softplus(−y), f2(y) = −log(1 − σ(y)) = softplus(y);
+    - "least_squares" (RaLSGAN): f1(y) = (y − 1)², f2(y) = (y + 1)²;
+    - "hinge" (RaHingeGAN): f1(y) = max(0, 1 − y), f2(y) = max(0, 1 + y).
+    These are the paper's formulas; its code halves the sum, which only scales the gradient by ½.
+    The means are arguments, not computed here, so that a model can pass means over the global batch
+    (`distribute.global_mean`) and a gradient through them, as the paper's loss has.
+
+    Args:
+      real_logits: C(x_r), the critic's raw outputs on real data, shape [batch] or [batch, 1].
+      fake_logits: C(x_f) on generated data, the same number of values.
+      real_mean: m_r, a scalar (usually the mean of all real logits of the update).
+      fake_mean: m_f, a scalar.
+      loss: "sigmoid", "least_squares" or "hinge".
+
+    Returns:
+      Per-example loss, shape [batch]: example i's real term plus its fake term.
+    """
+    f1, f2 = _relativistic_functions(loss)
+    real, fake = _pair(real_logits, fake_logits)
+    real_mean, fake_mean = _means(real_mean, fake_mean, real.dtype)
+    return f1(real - fake_mean) + f2(fake - real_mean)
+
+
+def relativistic_average_generator_loss(real_logits, fake_logits, real_mean, fake_mean, loss="sigmoid"):
+    """Generator loss of the relativistic average GAN (Jolicoeur-Martineau 2019):
+
+    L_G(i) = f1(C(x_f,i) − m_r) + f2(C(x_r,i) − m_f): the discriminator's loss with real and fake swapped,
+    so the generator also lowers how much more realistic the real data look than its average sample
+    (through m_f). See `relativistic_average_discriminator_loss` for f1, f2 and the arguments.
+    """
+    f1, f2 = _relativistic_functions(loss)
+    real, fake = _pair(real_logits, fake_logits)
+    real_mean, fake_mean = _means(real_mean, fake_mean, real.dtype)
+    return f1(fake - real_mean) + f2(real - fake_mean)
+
+
 def gradient_norm_penalty(gradients, target=1.0):
     """Per-example two-sided gradient-norm penalty (Gulrajani et al. 2017): (‖∇ₓD(x̂)‖₂ − k)².
 
@@ -141,7 +252,8 @@ __all__ = [
     "minimax_discriminator_loss", "minimax_generator_loss", "non_saturating_generator_loss",
     "least_squares_discriminator_loss", "least_squares_generator_loss",
     "wasserstein_discriminator_loss", "wasserstein_generator_loss", "hinge_discriminator_loss",
-    "gradient_norm_penalty",
+    "gradient_norm_penalty", "RELATIVISTIC_LOSSES", "relativistic_discriminator_loss",
+    "relativistic_generator_loss", "relativistic_average_discriminator_loss", "relativistic_average_generator_loss",
 ]
 
 

@@ -4,6 +4,7 @@ from tfgan_stable.models.cross_entropy import DRAGAN, MinimaxGAN, NonSaturatingG
 from tfgan_stable.models.energy import BEGAN, EBGAN, EnergyGAN
 from tfgan_stable.models.infogan import InfoGAN
 from tfgan_stable.models.least_squares import LSGAN
+from tfgan_stable.models.relativistic import RaHingeGAN, RaLSGAN, RaSGAN, RelativisticAverageGAN, RelativisticGAN
 from tfgan_stable.models.wasserstein import WGAN, WGANGP, HingeGAN
 
 #: Short names of the loss families, as used by the example scripts and benchmarks.
@@ -11,6 +12,7 @@ FAMILIES = {"minimax": MinimaxGAN, "ns": NonSaturatingGAN, "lsgan": LSGAN, "wgan
             "dragan": DRAGAN, "hinge": HingeGAN}
 FAMILIES.update({"ebgan": EBGAN, "began": BEGAN})  # autoencoder (energy) discriminators
 FAMILIES["infogan"] = InfoGAN  # latent codes recovered by a Q head
+FAMILIES.update({"rsgan": RelativisticGAN, "rasgan": RaSGAN, "ralsgan": RaLSGAN, "rahinge": RaHingeGAN})  # relativistic
 
 
 def get_family(name):
@@ -22,5 +24,5 @@ def get_family(name):
 
 __all__ = ["GAN", "MinimaxGAN", "NonSaturatingGAN", "DRAGAN", "LSGAN", "WGAN", "WGANGP", "HingeGAN",
            "FAMILIES", "get_family"]
-__all__ += ["EnergyGAN", "EBGAN", "BEGAN"]
-__all__ += ["InfoGAN"]
+__all__ += ["EnergyGAN", "EBGAN", "BEGAN", "InfoGAN",
+            "RelativisticGAN", "RelativisticAverageGAN", "RaSGAN", "RaLSGAN", "RaHingeGAN"]
