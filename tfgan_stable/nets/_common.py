@@ -42,6 +42,18 @@ def norm_layer(norm, name):
                                            name=name)
 
 
+def image_shape(image_shape):
+    """`image_shape` as a tuple (height, width, channels) of ints, or a ValueError naming it."""
+    try:
+        shape = tuple(int(d) for d in image_shape)
+        valid = len(shape) == 3 and all(d == e for d, e in zip(shape, image_shape))
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise ValueError(f"`image_shape` must be (height, width, channels) integers, got {image_shape!r}")
+    return shape
+
+
 def check_positive_int(value, argument):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"`{argument}` must be a positive integer, got {value!r}")

@@ -4,6 +4,7 @@ import numpy as np
 
 from tfgan_stable.layers import Pack
 from tfgan_stable.nets import _common
+from tfgan_stable.nets.resnet import upsample
 
 # Image side -> side of the first feature map of G (and the last of D). Each step doubles/halves it.
 _FIRST_SIDE = {28: 7, 32: 4, 64: 4}
@@ -11,7 +12,7 @@ SUPPORTED_SIZES = tuple(_FIRST_SIDE)
 
 
 def dcgan_generator(latent_dim, image_shape=(28, 28, 1), width=1.0, norm="batch", init="normal",
-                    name="dcgan_generator"):
+                    upsampling="transpose", name="dcgan_generator"):
     """The DCGAN generator: project z, then fractionally strided convolutions up to the image size.
 
     z -> Dense -> reshape to s0 x s0 x (C·2^(n-1)) -> norm -> ReLU, then n-1 blocks of
@@ -30,6 +31,9 @@ def dcgan_generator(latent_dim, image_shape=(28, 28, 1), width=1.0, norm="batch"
       norm: "batch" (the paper), "sync_batch" (batch statistics over all replicas under `tf.distribute`,
         so the step matches single-device training), "layer" or "none".
       init: kernel initialiser, "normal" (N(0, 0.02)) or "orthogonal" (see `techniques.OrthogonalRegularization`).
+      upsampling: how each x2 step upsamples (`nets.upsample`): "transpose" (the paper's Conv2DTranspose
+        4x4/2), "upsample_conv" (nearest x2 then Conv2D 3x3) or "pixel_shuffle" (Conv2D 3x3 to 4x channels
+        then depth-to-space).
       name: model name.
 
     Returns:
@@ -48,12 +52,9 @@ def dcgan_generator(latent_dim, image_shape=(28, 28, 1), width=1.0, norm="batch"
     x = _normalise_and_activate(x, norm, keras.layers.ReLU, "0")
     for i in range(1, steps):
         filters //= 2
-        x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=norm == "none",
-                                         kernel_initializer=_common.init(init), name=f"deconv_{i}")(x)
+        x = upsample(x, filters, f"deconv_{i}", upsampling, init, use_bias=norm == "none")
         x = _normalise_and_activate(x, norm, keras.layers.ReLU, str(i))
-    images = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh",
-                                          kernel_initializer=_common.init(init), dtype="float32",
-                                          name="images")(x)
+    images = upsample(x, channels, "images", upsampling, init, activation="tanh", dtype="float32")
     return keras.Model(z, images, name=name)
 
 
@@ -105,13 +106,7 @@ def _normalise_and_activate(x, norm, activation, suffix):
 
 
 def _check_image_shape(image_shape):
-    try:
-        shape = tuple(int(d) for d in image_shape)
-        valid = len(shape) == 3 and all(d == e for d, e in zip(shape, image_shape))
-    except (TypeError, ValueError):
-        valid = False
-    if not valid:
-        raise ValueError(f"`image_shape` must be (height, width, channels) integers, got {image_shape!r}")
+    shape = _common.image_shape(image_shape)
     side, other, channels = shape
     if side != other or side not in _FIRST_SIDE or channels <= 0:
         raise ValueError(f"`image_shape` {shape} is not supported: the DCGAN nets take square images of side "
