@@ -17,6 +17,7 @@ import pytest
 import tensorflow as tf
 
 import tfgan_stable as ts
+from tests.conditioning import conditional_nets, family_kwargs, is_conditional, labels_for
 from tests.subproc import run_python
 
 T = ts.techniques
@@ -76,8 +77,10 @@ def short_run(family, techniques, policy, float32_output, steps=1):
     cases stay quick); checks what every mixed-precision run must give: finite logs, weights and technique
     state, every term logged, the loss scaling of the policy in use, and each player updated or (float16)
     its update skipped for an overflow of its scaled gradients, with its scale halved."""
-    g, d = image_nets(float32_output)
-    gan = ts.get_family(family)(g, d, latent_dim=3, n_critic=1, techniques=techniques)
+    g, d = conditional_nets(family, *image_nets(float32_output))
+    if is_conditional(family):  # the replay buffer keeps no labels: conditional families refuse it
+        techniques = [t for t in techniques if not isinstance(t, T.ExperienceReplay)]
+    gan = ts.get_family(family)(g, d, latent_dim=3, n_critic=1, techniques=techniques, **family_kwargs(family))
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
     float16 = policy == "mixed_float16"  # bfloat16 has float32's exponent range: no loss scaling
     for opt in (gan.d_optimizer, gan.g_optimizer):
@@ -86,7 +89,8 @@ def short_run(family, techniques, policy, float32_output, steps=1):
     before = [[w.numpy().copy() for w in net.trainable_weights] for net in players]
     x = np.random.RandomState(1).uniform(-1, 1, size=(steps, 8, 4, 4, 1)).astype(np.float32)
     for batch in x:
-        logs = gan.train_step(tf.constant(batch))
+        logs = gan.train_step((tf.constant(batch), tf.constant(labels_for(len(batch)))) if is_conditional(family)
+                              else tf.constant(batch))
     logs = {name: float(value) for name, value in logs.items()}
     assert all(np.isfinite(v) for v in logs.values()), logs
     for t in gan.techniques:
@@ -107,7 +111,8 @@ def short_run(family, techniques, policy, float32_output, steps=1):
 
 
 def test_all_techniques_are_covered():
-    exported = {getattr(T, name) for name in T.__all__} - {T.Technique, T.UpdateContext}
+    # (AuxiliaryClassifier is ACGAN's builtin: it runs in every "acgan" case)
+    exported = {getattr(T, name) for name in T.__all__} - {T.Technique, T.UpdateContext, T.AuxiliaryClassifier}
     assert {type(make()) for make in TECHNIQUES.values()} == exported
 
 

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfgan_stable as ts
+from tests.conditioning import conditional_nets, family_kwargs, is_conditional, labels_for
 from tests.subproc import run_python
 
 T = ts.techniques
@@ -38,13 +39,14 @@ def state(gan):
 
 def train_one_step(family, techniques):
     """One eager step (no tracing, so the many cases stay quick): finite logs; weights and state move."""
-    g, d = nets()
-    gan = ts.get_family(family)(g, d, latent_dim=3, techniques=techniques)
+    g, d = conditional_nets(family, *nets())  # (conditional families: the same layers, taking labels)
+    gan = ts.get_family(family)(g, d, latent_dim=3, techniques=techniques, **family_kwargs(family))
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-2), g_optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
     before = [w.numpy().copy() for w in gan.generator.weights + gan.discriminator.weights]
     owned = [[w.numpy().copy() for w in t.weights] for t in gan.techniques]
     x = np.random.RandomState(1).normal(size=(8 * gan.n_critic, 2)).astype(np.float32)
-    history = gan.fit(x, batch_size=8 * gan.n_critic, epochs=1, verbose=0, shuffle=False).history
+    y = labels_for(len(x)) if is_conditional(family) else None
+    history = gan.fit(x, y, batch_size=8 * gan.n_critic, epochs=1, verbose=0, shuffle=False).history
     assert all(np.isfinite(v[-1]) for v in history.values()), history
     for t in gan.techniques:
         for player in t.term_players:

@@ -1,5 +1,6 @@
 """GAN models: the base step skeleton and one subclass per loss family."""
 from tfgan_stable.models.base import GAN
+from tfgan_stable.models.conditional import ACGAN, ConditionalGAN
 from tfgan_stable.models.cross_entropy import DRAGAN, MinimaxGAN, NonSaturatingGAN
 from tfgan_stable.models.least_squares import LSGAN
 from tfgan_stable.models.wasserstein import WGAN, WGANGP, HingeGAN
@@ -7,6 +8,7 @@ from tfgan_stable.models.wasserstein import WGAN, WGANGP, HingeGAN
 #: Short names of the loss families, as used by the example scripts and benchmarks.
 FAMILIES = {"minimax": MinimaxGAN, "ns": NonSaturatingGAN, "lsgan": LSGAN, "wgan": WGAN, "wgan_gp": WGANGP,
             "dragan": DRAGAN, "hinge": HingeGAN}
+FAMILIES.update({"cgan": ConditionalGAN, "acgan": ACGAN})  # conditional: batches are (images, labels)
 
 
 def get_family(name):
@@ -17,4 +19,4 @@ def get_family(name):
 
 
 __all__ = ["GAN", "MinimaxGAN", "NonSaturatingGAN", "DRAGAN", "LSGAN", "WGAN", "WGANGP", "HingeGAN",
-           "FAMILIES", "get_family"]
+           "ConditionalGAN", "ACGAN", "FAMILIES", "get_family"]

@@ -1,8 +1,11 @@
 """Ready-made generator and discriminator builders (functional `keras.Model`s).
 
 MLPs for the 2-D toy mixtures (PacGAN's nets), DCGAN convnets for 28x28, 32x32 and 64x64 images, and a second
-output head for a discriminator (ACGAN's classifier, InfoGAN's Q network).
+output head for a discriminator (ACGAN's classifier, InfoGAN's Q network), and class-conditional versions of
+the MLPs and DCGAN nets (label embedding, conditional batch norm, concat or projection discriminators).
 """
 from tfgan_stable.nets.dcgan import SUPPORTED_SIZES, dcgan_discriminator, dcgan_generator
 from tfgan_stable.nets.mlp import mlp_discriminator, mlp_generator
 from tfgan_stable.nets.heads import add_head
+from tfgan_stable.nets.conditional import (conditional_dcgan_discriminator, conditional_dcgan_generator,
+                                           conditional_mlp_discriminator, conditional_mlp_generator)

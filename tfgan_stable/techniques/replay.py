@@ -70,6 +70,10 @@ class ExperienceReplay(Technique):
         self.packing = 1
 
     def attach(self, gan):
+        if gan.conditional:
+            raise ValueError(f"ExperienceReplay cannot be used with the conditional family {type(gan).__name__}: "
+                             f"the buffer keeps fakes without the labels they were generated for, so a replayed "
+                             f"fake would be judged with the wrong class")
         shape = tuple(gan.generator.outputs[0].shape[1:])
         if any(d is None for d in shape):
             raise ValueError(f"ExperienceReplay needs a generator with a known sample shape, got "

@@ -176,6 +176,8 @@ class Unrolled(Technique):
         inputs = [samples, labels] if len(discriminator.inputs) > 1 and labels is not None else samples
         logits, _, losses = discriminator.stateless_call(weights, non_trainable, inputs, training=True,
                                                          return_losses=True)
+        if isinstance(logits, (list, tuple)):  # a D with further outputs (ACGAN's class logits): its score
+            logits = logits[0]
         # Losses in float32 whatever D computes in (mixed precision), as in `GAN.discriminate`.
         return tf.cast(tf.reshape(logits, [-1]), tf.float32), [tf.cast(l, tf.float32) for l in losses]
 
