@@ -7,7 +7,7 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from tfgan_stable import sampling
-from tfgan_stable.images import sample_picture, save_png
+from tfgan_stable.images import image_grid, sample_picture, save_png
 
 
 class ImageGrid(keras.callbacks.Callback):
@@ -22,18 +22,25 @@ class ImageGrid(keras.callbacks.Callback):
     [-1, 1] (as the tfgan_stable GAN models do); 2-D samples (the toy distributions) are drawn as a
     scatter plot instead of a grid.
 
+    A conditional model (one whose generator takes labels, e.g. `ConditionalGAN`, `ACGAN`) is given labels:
+    by default one row per class, num_images // num_classes samples (at least 1) of class k in row k, each
+    column with the same z for every class; or the fixed `labels` given here (one per image, laid out
+    row by row).
+
     Args:
       directory: folder for the PNG files (created if missing).
       num_images: number of samples in the grid.
       seed: seed of the fixed latent vectors.
       every_n_epochs: write after epochs n, 2n, 3n, ...
       tensorboard_dir: optional folder for a TensorBoard event file.
+      labels: for a conditional model, the class of each image (then `num_images` is their number); None
+        gives one row per class.
 
     Example:
       gan.fit(dataset, epochs=10, callbacks=[tfgan_stable.callbacks.ImageGrid("samples/")])
     """
 
-    def __init__(self, directory, num_images=64, seed=0, every_n_epochs=1, tensorboard_dir=None):
+    def __init__(self, directory, num_images=64, seed=0, every_n_epochs=1, tensorboard_dir=None, labels=None):
         super().__init__()
         if not isinstance(directory, (str, os.PathLike)):
             raise ValueError(f"`directory` must be a path, got {directory!r}")
@@ -49,7 +56,15 @@ class ImageGrid(keras.callbacks.Callback):
         self.seed = int(seed)
         self.every_n_epochs = int(every_n_epochs)
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.ndim != 1 or labels.size == 0 or not np.issubdtype(labels.dtype, np.integer):
+                raise ValueError(f"`labels` must be a non-empty 1-D sequence of integer class ids, got {labels!r}")
+            self.num_images = len(labels)
+        self.labels = labels
         self.fixed_z = None
+        self.fixed_labels = None
+        self._rows = None
         self._writer = None
 
     def on_train_begin(self, logs=None):
@@ -57,7 +72,21 @@ class ImageGrid(keras.callbacks.Callback):
         if not callable(getattr(self.model, "generate", None)) or latent_dim is None:
             raise TypeError(f"ImageGrid needs a model with a `latent_dim` attribute and a `generate(z=...)` "
                             f"method, got {type(self.model).__name__}")
-        self.fixed_z = sampling.latent_normal(self.num_images, int(latent_dim), self.seed)  # same z every run
+        conditional = getattr(self.model, "generator_takes_labels", False)
+        if self.labels is not None and not conditional:
+            raise ValueError(f"ImageGrid was given `labels`, but the generator of {type(self.model).__name__} takes "
+                             f"no labels")
+        count = self.num_images
+        if conditional and self.labels is None:  # one row per class; column j has the same z in every row
+            classes = int(self.model.num_classes)
+            columns = max(1, self.num_images // classes)
+            z = sampling.latent_normal(columns, int(latent_dim), self.seed)
+            self.fixed_z = tf.tile(z, [classes, 1])
+            self.fixed_labels = np.repeat(np.arange(classes, dtype=np.int32), columns)
+            self._rows = classes
+        else:
+            self.fixed_z = sampling.latent_normal(count, int(latent_dim), self.seed)  # same z every run
+            self.fixed_labels = self.labels
         os.makedirs(self.directory, exist_ok=True)
         if self.tensorboard_dir is not None and self._writer is None:
             self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
@@ -66,8 +95,12 @@ class ImageGrid(keras.callbacks.Callback):
         step = epoch + 1
         if step % self.every_n_epochs:
             return
-        samples = np.asarray(self.model.generate(z=self.fixed_z))
-        grid = save_png(sample_picture(samples), os.path.join(self.directory, f"epoch_{step:04d}.png"))
+        if self.fixed_labels is None:
+            samples = np.asarray(self.model.generate(z=self.fixed_z))
+        else:
+            samples = np.asarray(self.model.generate(z=self.fixed_z, labels=self.fixed_labels))
+        picture = image_grid(samples, rows=self._rows) if self._rows and samples.ndim == 4 else sample_picture(samples)
+        grid = save_png(picture, os.path.join(self.directory, f"epoch_{step:04d}.png"))
         if self._writer is not None:
             _write_image_summary(self._writer, "samples", grid, step)
 

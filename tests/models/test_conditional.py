@@ -261,3 +261,29 @@ def test_acgan_config_keeps_its_arguments():
     config = gan.get_config()
     assert (config["num_classes"], config["class_weight"], config["class_head"]) == (K, 0.25, "class_logits")
     assert config["techniques"] == []  # the class terms are builtin, not a user technique
+
+
+# ------------------------------------------------------------------------------------------- sample grid
+def test_image_grid_shows_one_row_per_class(tmp_path):
+    from PIL import Image
+
+    from tests.conditioning import conditional_nets
+    keras.utils.set_random_seed(0)
+    g = keras.Sequential([keras.Input((2,)), keras.layers.Dense(16, activation="tanh"), keras.layers.Reshape((4, 4, 1))])
+    d = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    gan = ts.ConditionalGAN(*conditional_nets("cgan", g, d), latent_dim=2, num_classes=K)
+    grid = ts.callbacks.ImageGrid(tmp_path, num_images=7, seed=2)  # 7 // 3 = 2 columns
+    grid.set_model(gan)
+    grid.on_train_begin()
+    grid.on_epoch_end(0)
+    picture = np.asarray(Image.open(tmp_path / "epoch_0001.png"))
+    assert picture.shape[:2] == (K * 4, 2 * 4)
+    z = ts.sampling.latent_normal(2, 2, 2)
+    for k in range(K):  # row k: class k, the same two z in every row
+        expected = ts.images.image_grid(gan.generate(z=z, labels=[k, k]).numpy(), rows=1)
+        np.testing.assert_array_equal(picture[4 * k:4 * k + 4].reshape(expected.shape), expected)
+    with pytest.raises(ValueError, match="takes no labels"):
+        plain = ts.NonSaturatingGAN(g, d, latent_dim=2)
+        refused = ts.callbacks.ImageGrid(tmp_path, labels=[0, 1])
+        refused.set_model(plain)
+        refused.on_train_begin()
