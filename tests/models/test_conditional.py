@@ -328,3 +328,47 @@ def test_after_a_short_fit_samples_are_classified_as_their_requested_class(famil
     gan.fit(data, steps_per_epoch=600, epochs=1, verbose=0)
     share = np.mean(classify(gan.generate(labels=labels, seed=1).numpy()) == labels)
     assert share > 0.3 and before < 0.2, (before, share)
+
+
+# ------------------------------------------------------------------------------------------- two replicas
+def test_two_replicas_equal_one_device():
+    """ACGAN and ConditionalGAN on 2 logical CPUs: each replica takes its images with their labels; weights and logs
+    equal the single-device run with the same global batch, and the replicas agree."""
+    from tests.subproc import run_python
+    result = run_python("""
+import json
+import numpy as np, keras
+import tfgan_stable as ts
+one = tf.distribute.OneDeviceStrategy("/cpu:0")
+two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+x = np.random.RandomState(0).normal(size=(48, 2)).astype("float32")
+y = (np.arange(48) % 3).astype("int32")
+
+def train(strategy, family):
+    with strategy.scope():
+        keras.utils.set_random_seed(1)
+        g = ts.nets.conditional_mlp_generator(2, 3, units=(8,), norm="none")
+        if family == "acgan":
+            d = ts.nets.add_head(ts.nets.mlp_discriminator(units=(8,), activation="tanh"), 3, "class_logits")
+            gan = ts.ACGAN(g, d, latent_dim=2, num_classes=3, seed=3)
+        else:
+            gan = ts.ConditionalGAN(g, ts.nets.conditional_mlp_discriminator(3, units=(8,)), latent_dim=2,
+                                    num_classes=3, seed=3)
+        gan.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05))
+    history = gan.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(16), epochs=1, verbose=0).history
+    def copies(v):
+        return [c.numpy() for c in v.value.values] if hasattr(v.value, "values") else [v.numpy()]
+    return [copies(w) for w in gan.weights], history
+
+out = {}
+for family in ("cgan", "acgan"):
+    w1, h1 = train(one, family)
+    w2, h2 = train(two, family)
+    out[family] = {"diff": max(float(np.max(np.abs(a[0] - c))) for a, b in zip(w1, w2) for c in b),
+                   "spread": max(float(np.max(np.abs(b[0] - c))) for b in w2 for c in b),
+                   "logs": max(abs(h1[k][-1] - h2[k][-1]) for k in h1), "names": sorted(h1) == sorted(h2)}
+print(json.dumps(out))
+""", devices=2)
+    for family, r in result.items():
+        assert r["spread"] == 0.0, (family, r)
+        assert r["diff"] < 1e-5 and r["logs"] < 1e-5 and r["names"], (family, r)

@@ -26,7 +26,8 @@ def check_labels(labels, count, num_classes):
 
     Checks the dtype (integer) and rank statically; the values (in [0, num_classes)) and the count (n equal to
     `count`'s first dimension) eagerly with a ValueError, or in a graph with `tf.debugging` assertions (an
-    InvalidArgumentError when the step runs).
+    InvalidArgumentError when the step runs; a step compiled whole with XLA, `compile(jit_compile=True)` on one
+    device, drops these assertions, so there only the first batch is checked).
 
     Args:
       labels: the labels (tensor or array).

@@ -41,6 +41,9 @@ class ExperienceReplay(Technique):
     either wholly fresh or wholly replayed; the m replayed samples are drawn independently from the
     buffer (i.i.d. samples of the buffer's mixture of past generators).
 
+    Conditional families (`ConditionalGAN`, `ACGAN`) are refused: the buffer keeps no labels, and a replayed
+    fake judged with the labels of the current update would be judged as the wrong class.
+
     The buffer and the count of pushed fakes are non-trainable weights of this layer: `.keras` files,
     checkpoints and `BackupAndRestore` keep them.
 
