@@ -353,7 +353,7 @@ class GAN(keras.Model):
         if self.generator_takes_labels and not (isinstance(inputs, (list, tuple)) and len(inputs) == 2):
             raise ValueError(f"{type(self).__name__}'s generator takes [z, labels]: call the model on a list "
                              f"[z, labels], or use generate(labels=...)")
-        if isinstance(inputs, (list, tuple)) and len(inputs) == 2:
+        if self.generator_takes_labels:
             inputs = self.generator_inputs(*inputs)
         return self.generator(inputs, training=True) if training else self.sampler(inputs, training=False)
 
