@@ -29,7 +29,8 @@ import tfgan_stable as ts  # noqa: E402
 from _common import DATA_DIR, RESULTS, append_results, format_mean_se, train_dcgan  # noqa: E402
 
 flags.DEFINE_list("datasets", ["mnist", "fashion_mnist"], "datasets")
-flags.DEFINE_list("families", sorted(ts.FAMILIES), "GAN families (short names)")
+flags.DEFINE_list("families", sorted(f for f in ts.FAMILIES if not ts.get_family(f).conditional),
+                  "GAN families (short names; the conditional ones have benchmarks/conditional.py)")
 flags.DEFINE_integer("steps", 3000, "generator updates per run (pre-training steps included)")
 flags.DEFINE_list("pretrain_steps", ["0"], "pre-training steps per resolution to compare (0 = no pre-training)")
 flags.DEFINE_integer("seeds", 1, "seeds per configuration")

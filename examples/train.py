@@ -2,7 +2,8 @@
 
     python examples/train.py --family=ns --dataset=mnist --epochs=1 --export_dir=exported/mnist
 
-Every epoch writes `<output_dir>/samples/epoch_NNNN.png` (a fixed-z grid); at the end the generator is
+Every epoch writes `<output_dir>/samples/epoch_NNNN.png` (a fixed-z grid; for the conditional families cgan and
+acgan, trained on (image, label) batches, one row per class); at the end the generator is
 exported as a SavedModel (signatures `serving_default` and `sample`, see README) to `--export_dir`.
 Real data is read offline from `--data_dir` (a folder laid out like ../shared/data); with
 `--data_dir=""` TFDS downloads it. Per-family defaults follow each paper: the optimizers (see `DEFAULTS`)
@@ -80,19 +81,33 @@ def optimizer(lr):
     return keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2)
 
 
+NUM_CLASSES = 10  # of MNIST, Fashion-MNIST and CIFAR-10 (the conditional families' labels)
+
+
 def build_nets(family, dataset, latent_dim):
     """(generator, discriminator) for `dataset`: the PacGAN MLPs for the 2-D toys, else the DCGAN nets with the
     discriminator normalisation of the family's paper (`discriminator_norm`). The autoencoder families (EBGAN,
     BEGAN) get an autoencoder discriminator of the same kind instead. InfoGAN's D gets the paper's Q head (one
     hidden layer of 128) for its default codes, one 10-way and two continuous; its `latent_dim` is the
-    generator's whole input, noise + 12 code columns."""
-    autoencoder = issubclass(ts.get_family(family), ts.EnergyGAN)
+    generator's whole input, noise + 12 code columns. Conditional families: G on [z, label embedding];
+    ConditionalGAN's D a projection discriminator, ACGAN's D with a class head."""
+    family_class = ts.get_family(family)
+    autoencoder = issubclass(family_class, ts.EnergyGAN)
     if dataset in ("ring8", "grid25"):
+        if family_class.conditional:
+            raise ValueError(f"--family={family} is conditional and needs labelled data; the toys {dataset} have "
+                             f"no labels: use --dataset=mnist, fashion_mnist or cifar10")
         discriminator = ts.nets.mlp_autoencoder() if autoencoder else ts.nets.mlp_discriminator()
         generator = ts.nets.mlp_generator(latent_dim)
     else:
         shape = (28, 28, 1) if dataset != "cifar10" else (32, 32, 3)
-        norm = ts.get_family(family).discriminator_norm
+        norm = family_class.discriminator_norm
+        if family == "cgan":
+            return (ts.nets.conditional_dcgan_generator(latent_dim, NUM_CLASSES, image_shape=shape),
+                    ts.nets.conditional_dcgan_discriminator(NUM_CLASSES, shape, norm=norm))
+        if family == "acgan":
+            return (ts.nets.conditional_dcgan_generator(latent_dim, NUM_CLASSES, image_shape=shape),
+                    ts.nets.add_head(ts.nets.dcgan_discriminator(shape, norm=norm), NUM_CLASSES, "class_logits"))
         build = ts.nets.autoencoder_discriminator if autoencoder else ts.nets.dcgan_discriminator
         generator, discriminator = ts.nets.dcgan_generator(latent_dim, image_shape=shape), build(shape, norm=norm)
     if family == "infogan":
@@ -104,6 +119,8 @@ def build_gan(jit_compile):
     """The GAN of the flags, with fresh nets, compiled."""
     generator, discriminator = build_nets(F.family, F.dataset, F.latent_dim)
     kwargs = {} if F.n_critic is None else {"n_critic": F.n_critic}
+    if ts.get_family(F.family).conditional:
+        kwargs["num_classes"] = NUM_CLASSES
     gan = ts.get_family(F.family)(generator, discriminator, latent_dim=F.latent_dim, seed=F.seed, **kwargs)
     gan.compile(d_optimizer=optimizer(F.d_lr), g_optimizer=optimizer(F.g_lr), jit_compile=jit_compile)
     return gan
@@ -116,7 +133,7 @@ def make_dataset(gan):
     if F.dataset in ("ring8", "grid25"):
         return ts.data.toy_dataset(F.dataset, batch_size=batch_size, seed=F.seed)
     return ts.data.load(F.dataset, split="train", batch_size=batch_size, data_dir=F.data_dir or None,
-                        seed=F.seed, tfds_dir=F.tfds_dir)
+                        seed=F.seed, tfds_dir=F.tfds_dir, with_labels=gan.conditional)
 
 
 def _check_tf_config():
@@ -192,7 +209,10 @@ def main(_):
         jit_compile = F.jit_compile == "true"
     keras.utils.set_random_seed(F.seed)
     with strategy.scope():
-        gan = build_gan(jit_compile)
+        try:
+            gan = build_gan(jit_compile)
+        except ValueError as e:
+            sys.exit(f"train.py: {e}")
     data = make_dataset(gan)
     if F.strategy == "multiworker":
         # Every worker builds the same stream of global batches and keeps its replicas' rows of each.

@@ -1,7 +1,8 @@
 """Building any family of `ts.FAMILIES` from the plain test nets of the tests that run every family.
 
 Most families take a generator of z and a one-output discriminator as they are. InfoGAN needs codes in z and a
-Q head on D: `make_gan` gives it both around the given nets. The autoencoder families (EBGAN, BEGAN) need a D
+Q head on D: `make_gan` gives it both around the given nets. The conditional families (ConditionalGAN, ACGAN)
+get nets that take labels (`tests.conditioning`). The autoencoder families (EBGAN, BEGAN) need a D
 that reconstructs its input: `make_gan` replaces D by a small one of the same input shape. So the shared tests
 exercise every family's step.
 """
@@ -9,6 +10,7 @@ import keras
 import numpy as np
 
 import tfgan_stable as ts
+from tests.conditioning import conditional_nets, family_kwargs
 
 #: The InfoGAN codes of the shared tests: one 2-way categorical code and one continuous code (3 columns of z).
 INFOGAN_CODES = {"categorical_codes": (2,), "continuous_codes": 1}
@@ -19,6 +21,8 @@ def make_gan(family, generator, discriminator, latent_dim, **kwargs):
     z = [noise (latent_dim), codes] through a linear layer to its latent_dim inputs, and D gets a Q head."""
     if issubclass(ts.get_family(family), ts.EnergyGAN):
         discriminator = autoencoder_like(discriminator)
+    generator, discriminator = conditional_nets(family, generator, discriminator)  # (conditional families)
+    kwargs = {**family_kwargs(family), **kwargs}
     if family != "infogan":
         return ts.get_family(family)(generator, discriminator, latent_dim=latent_dim, **kwargs)
     width = sum(INFOGAN_CODES["categorical_codes"]) + INFOGAN_CODES["continuous_codes"]

@@ -44,7 +44,8 @@ def test_example_discriminator_norm_follows_the_family(family):
 
 
 @pytest.mark.parametrize("family, dataset, shape, jit", [("ns", "mnist", (4, 28, 28, 1), "false"),
-                                                          ("wgan_gp", "ring8", (4, 2), "auto")])
+                                                          ("wgan_gp", "ring8", (4, 2), "auto"),
+                                                          ("acgan", "mnist", (4, 28, 28, 1), "false")])
 def test_example_trains_writes_grids_and_exports(tmp_path, shared_data, family, dataset, shape, jit):
     cmd = [sys.executable, str(REPO / "examples" / "train.py"), f"--family={family}", f"--dataset={dataset}",
            "--epochs=2", "--steps_per_epoch=3", "--batch_size=16", "--latent_dim=8", "--n_critic=2",
@@ -58,7 +59,9 @@ def test_example_trains_writes_grids_and_exports(tmp_path, shared_data, family, 
     assert [g.name for g in grids] == ["epoch_0001.png", "epoch_0002.png"]
     assert Image.open(grids[-1]).size[0] > 0
     model = tf.saved_model.load(str(tmp_path / "export"))
-    images = model.signatures["sample"](seed=tf.constant([1, 2, 3, 4], tf.int64))["images"]
+    # (a conditional family's signatures take one label per image)
+    labels = {"labels": tf.constant([0, 1, 2, 3], tf.int32)} if ts.get_family(family).conditional else {}
+    images = model.signatures["sample"](seed=tf.constant([1, 2, 3, 4], tf.int64), **labels)["images"]
     assert tuple(images.shape) == shape and np.all(np.isfinite(images.numpy()))
 
 

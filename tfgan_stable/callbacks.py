@@ -6,7 +6,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from tfgan_stable.images import sample_picture, save_png
+from tfgan_stable import sampling
+from tfgan_stable.images import image_grid, sample_picture, save_png
 from tfgan_stable.layers.progressive import ProgressiveGrowing  # noqa: F401 (a callback of the public API)
 
 
@@ -22,18 +23,25 @@ class ImageGrid(keras.callbacks.Callback):
     in [-1, 1] (as the tfgan_stable GAN models do); 2-D samples (the toy distributions) are drawn as a
     scatter plot instead of a grid.
 
+    A conditional model (one whose generator takes labels, e.g. `ConditionalGAN`, `ACGAN`) is given labels:
+    by default one row per class, num_images // num_classes samples (at least 1) of class k in row k, each
+    column with the same z for every class; or the fixed `labels` given here (one per image, laid out
+    row by row).
+
     Args:
       directory: folder for the PNG files (created if missing).
       num_images: number of samples in the grid.
       seed: seed of the fixed latent vectors.
       every_n_epochs: write after epochs n, 2n, 3n, ...
       tensorboard_dir: optional folder for a TensorBoard event file.
+      labels: for a conditional model, the class of each image (then `num_images` is their number); None
+        gives one row per class.
 
     Example:
       gan.fit(dataset, epochs=10, callbacks=[tfgan_stable.callbacks.ImageGrid("samples/")])
     """
 
-    def __init__(self, directory, num_images=64, seed=0, every_n_epochs=1, tensorboard_dir=None):
+    def __init__(self, directory, num_images=64, seed=0, every_n_epochs=1, tensorboard_dir=None, labels=None):
         super().__init__()
         if not isinstance(directory, (str, os.PathLike)):
             raise ValueError(f"`directory` must be a path, got {directory!r}")
@@ -49,6 +57,15 @@ class ImageGrid(keras.callbacks.Callback):
         self.seed = int(seed)
         self.every_n_epochs = int(every_n_epochs)
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.ndim != 1 or labels.size == 0 or not np.issubdtype(labels.dtype, np.integer):
+                raise ValueError(f"`labels` must be a non-empty 1-D sequence of integer class ids, got {labels!r}")
+            self.num_images = len(labels)
+        self.labels = labels
+        self.fixed_z = None
+        self.fixed_labels = None
+        self._rows = None
         self._writer = None
 
     def on_train_begin(self, logs=None):
@@ -56,6 +73,21 @@ class ImageGrid(keras.callbacks.Callback):
         if not callable(getattr(self.model, "generate", None)) or latent_dim is None:
             raise TypeError(f"ImageGrid needs a model with a `latent_dim` attribute and a "
                             f"`generate(num=..., seed=...)` method, got {type(self.model).__name__}")
+        conditional = getattr(self.model, "generator_takes_labels", False)
+        if self.labels is not None and not conditional:
+            raise ValueError(f"ImageGrid was given `labels`, but the generator of {type(self.model).__name__} takes "
+                             f"no labels")
+        self.fixed_z = self.fixed_labels = None  # unconditional: `generate(num, seed)` draws the same latents
+        if conditional and self.labels is None:  # one row per class; column j has the same z in every row
+            classes = int(self.model.num_classes)
+            columns = max(1, self.num_images // classes)
+            z = sampling.latent_normal(columns, int(latent_dim), self.seed)
+            self.fixed_z = tf.tile(z, [classes, 1])
+            self.fixed_labels = np.repeat(np.arange(classes, dtype=np.int32), columns)
+            self._rows = classes
+        elif conditional:
+            self.fixed_z = sampling.latent_normal(self.num_images, int(latent_dim), self.seed)
+            self.fixed_labels = self.labels
         os.makedirs(self.directory, exist_ok=True)
         if self.tensorboard_dir is not None and self._writer is None:
             self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
@@ -64,10 +96,14 @@ class ImageGrid(keras.callbacks.Callback):
         step = epoch + 1
         if step % self.every_n_epochs:
             return
-        # The same seed every time, so the same latents (the model's `generate` decides what a seed draws:
-        # z ~ N(0, I), and InfoGAN's codes too).
-        samples = np.asarray(self.model.generate(num=self.num_images, seed=self.seed))
-        grid = save_png(sample_picture(samples), os.path.join(self.directory, f"epoch_{step:04d}.png"))
+        if self.fixed_labels is None:
+            # The same seed every time, so the same latents (the model's `generate` decides what a seed draws:
+            # z ~ N(0, I), and InfoGAN's codes too).
+            samples = np.asarray(self.model.generate(num=self.num_images, seed=self.seed))
+        else:
+            samples = np.asarray(self.model.generate(z=self.fixed_z, labels=self.fixed_labels))
+        picture = image_grid(samples, rows=self._rows) if self._rows and samples.ndim == 4 else sample_picture(samples)
+        grid = save_png(picture, os.path.join(self.directory, f"epoch_{step:04d}.png"))
         if self._writer is not None:
             _write_image_summary(self._writer, "samples", grid, step)
 

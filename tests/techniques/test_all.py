@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfgan_stable as ts
+from tests.conditioning import is_conditional, labels_for
 from tests.family_nets import make_gan
 from tests.subproc import run_python
 
@@ -46,7 +47,8 @@ def train_one_step(family, techniques):
     before = [w.numpy().copy() for w in gan.generator.weights + gan.discriminator.weights]
     owned = [[w.numpy().copy() for w in t.weights] for t in gan.techniques]
     x = np.random.RandomState(1).normal(size=(8 * gan.n_critic, 2)).astype(np.float32)
-    history = gan.fit(x, batch_size=8 * gan.n_critic, epochs=1, verbose=0, shuffle=False).history
+    y = labels_for(len(x)) if is_conditional(family) else None
+    history = gan.fit(x, y, batch_size=8 * gan.n_critic, epochs=1, verbose=0, shuffle=False).history
     assert all(np.isfinite(v[-1]) for v in history.values()), history
     for t in gan.techniques:
         for player in t.term_players:

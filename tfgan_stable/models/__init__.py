@@ -1,5 +1,6 @@
 """GAN models: the base step skeleton and one subclass per loss family."""
 from tfgan_stable.models.base import GAN
+from tfgan_stable.models.conditional import ACGAN, ConditionalGAN
 from tfgan_stable.models.cross_entropy import DRAGAN, MinimaxGAN, NonSaturatingGAN
 from tfgan_stable.models.energy import BEGAN, EBGAN, EnergyGAN
 from tfgan_stable.models.infogan import InfoGAN
@@ -13,6 +14,7 @@ FAMILIES = {"minimax": MinimaxGAN, "ns": NonSaturatingGAN, "lsgan": LSGAN, "wgan
 FAMILIES.update({"ebgan": EBGAN, "began": BEGAN})  # autoencoder (energy) discriminators
 FAMILIES["infogan"] = InfoGAN  # latent codes recovered by a Q head
 FAMILIES.update({"rsgan": RelativisticGAN, "rasgan": RaSGAN, "ralsgan": RaLSGAN, "rahinge": RaHingeGAN})  # relativistic
+FAMILIES.update({"cgan": ConditionalGAN, "acgan": ACGAN})  # conditional: batches are (images, labels)
 
 
 def get_family(name):
@@ -24,5 +26,5 @@ def get_family(name):
 
 __all__ = ["GAN", "MinimaxGAN", "NonSaturatingGAN", "DRAGAN", "LSGAN", "WGAN", "WGANGP", "HingeGAN",
            "FAMILIES", "get_family"]
-__all__ += ["EnergyGAN", "EBGAN", "BEGAN", "InfoGAN",
+__all__ += ["EnergyGAN", "EBGAN", "BEGAN", "InfoGAN", "ConditionalGAN", "ACGAN",
             "RelativisticGAN", "RelativisticAverageGAN", "RaSGAN", "RaLSGAN", "RaHingeGAN"]

@@ -347,9 +347,15 @@ class GAN(keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
-    def call(self, z, training=False):
-        """Generates samples from latent vectors z: G(z) in training, the `sampler` in inference."""
-        return self.generator(z, training=True) if training else self.sampler(z, training=False)
+    def call(self, inputs, training=False):
+        """Generates samples: G(inputs) in training, the `sampler` in inference. `inputs` is z, or for a
+        generator that takes labels (conditional families) the list [z, labels]."""
+        if self.generator_takes_labels and not (isinstance(inputs, (list, tuple)) and len(inputs) == 2):
+            raise ValueError(f"{type(self).__name__}'s generator takes [z, labels]: call the model on a list "
+                             f"[z, labels], or use generate(labels=...)")
+        if self.generator_takes_labels:
+            inputs = self.generator_inputs(*inputs)
+        return self.generator(inputs, training=True) if training else self.sampler(inputs, training=False)
 
     @property
     def sampler(self):
@@ -391,7 +397,7 @@ class GAN(keras.Model):
                              f"before fit")
         arguments = inspect.signature(keras.Model.fit).bind(self, x, *args, **kwargs).arguments
         arguments.pop("self")
-        self._check_training_data(x, arguments.get("batch_size"))
+        self._check_training_data(x, arguments.get("batch_size"), arguments.get("y"))
         follow = FollowTrainingStep(getattr(x, "data_position", None))
         callbacks = arguments.get("callbacks")
         if isinstance(callbacks, keras.callbacks.CallbackList):
@@ -427,18 +433,23 @@ class GAN(keras.Model):
         if not is_multi_worker(self.distribute_strategy):
             super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
-    def _check_training_data(self, x, batch_size=None):
+    def _check_training_data(self, x, batch_size=None, y=None):
         if self._data_checked or x is None:
             return
         if isinstance(x, tf.data.Dataset):
             first = next(iter(x.take(1)))
         elif isinstance(x, (np.ndarray, tf.Tensor)):
             first = x[:batch_size or 32]  # fit's default batch size
+            if y is not None:  # fit(images, labels)
+                first = (first, y[:batch_size or 32])
         else:  # generators, PyDatasets, distributed datasets: checked at trace time only
             return
         images = first[0] if isinstance(first, (tuple, list)) else first
         self._check_images(images)
-        self._check_labels_present(first[1] if isinstance(first, (tuple, list)) and len(first) == 2 else None)
+        labels = first[1] if isinstance(first, (tuple, list)) and len(first) == 2 else None
+        self._check_labels_present(labels)
+        if labels is not None:  # eagerly: a conditional family's checks raise ValueError here
+            self.prepare_labels(tf.convert_to_tensor(labels), tf.convert_to_tensor(images))
         values = np.asarray(images)
         lo, hi = float(values.min()), float(values.max())
         if values.ndim == 4 and (lo < -1.0 - 1e-3 or hi > 1.0 + 1e-3):  # images; 2-D toy points are unbounded
@@ -766,8 +777,12 @@ class GAN(keras.Model):
         return {name: self._trackers[name].result() for name in logs}
 
     # ------------------------------------------------------------------ sampling and export
-    def generate(self, num=None, z=None, seed=0, truncation=None, batch_size=256, raw=False):
+    def generate(self, num=None, z=None, seed=0, truncation=None, batch_size=256, raw=False, labels=None):
         """Generates samples G(z) in inference mode, with the `sampler` (e.g. the EMA generator).
+
+        A generator that takes labels (`ConditionalGAN`, `ACGAN`) needs `labels`, one class id per sample
+        (checked by the family's `prepare_labels`); `num` may then be omitted (it is the number of labels).
+        A generator without a label input refuses `labels`.
 
         Args:
           num: number of samples to draw (z ~ N(0, I) from `seed`); or give `z` instead.
@@ -776,10 +791,17 @@ class GAN(keras.Model):
           truncation: optional threshold of the truncation trick (see `sampling.latent_normal`).
           batch_size: samples per generator call.
           raw: use the trained `generator` even when a technique supplies an averaged one.
+          labels: class ids [n] (or [n, 1]) for a generator that takes labels; sample i has class labels[i].
 
         Returns:
           A tensor of samples.
         """
+        if labels is not None and not self.generator_takes_labels:
+            raise ValueError(f"`labels` were given, but the generator of {type(self).__name__} takes no labels")
+        if labels is None and self.generator_takes_labels:
+            raise ValueError(f"{type(self).__name__}'s generator takes labels: give `labels`, one class id per sample")
+        if labels is not None and num is None and z is None:
+            num = int(tf.convert_to_tensor(labels).shape[0])
         if (num is None) == (z is None):
             raise ValueError("give exactly one of `num` (number of samples) and `z` (latent vectors)")
         if z is None:
@@ -789,8 +811,12 @@ class GAN(keras.Model):
         z = tf.convert_to_tensor(z, tf.float32)
         if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
             raise ValueError(f"`z` must have shape [n, {self.latent_dim}] (latent_dim), got {tuple(z.shape)}")
+        if labels is not None:
+            labels = self.prepare_labels(labels, z)
         generator = self.generator if raw else self.sampler
-        parts = [generator(z[i:i + batch_size], training=False) for i in range(0, z.shape[0], batch_size)]
+        parts = [generator(self.generator_inputs(z[i:i + batch_size],
+                                                 None if labels is None else labels[i:i + batch_size]),
+                           training=False) for i in range(0, z.shape[0], batch_size)]
         return tf.concat(parts, axis=0)
 
     def export_generator(self, path, max_batch_size=None, raw=False):

@@ -13,12 +13,14 @@ Each one plugs into any GAN family through `techniques=[...]` (see `Technique` f
 - `DiffAugment`: the same differentiable augmentation on D's real and fake inputs.
 - `PullingAway`: EBGAN's term that spreads D's codes of the fakes apart.
 - `MutualInformation`: InfoGAN's term, a head Q on D recovers G's latent codes (built into `InfoGAN`).
+- `AuxiliaryClassifier`: ACGAN's class cross-entropy terms, read from a class head of D.
 
 Label smoothing, soft and flipped labels are options of the cross-entropy families (`MinimaxGAN`).
 
 TTUR (Heusel et al. 2017) needs no technique: give the two optimizers different learning rates.
 """
 from tfgan_stable.techniques.augment import DiffAugment
+from tfgan_stable.techniques.auxiliary import AuxiliaryClassifier
 from tfgan_stable.techniques.averaging import EMA, HistoricalAveraging
 from tfgan_stable.techniques.base import Technique, UpdateContext
 from tfgan_stable.techniques.feature_matching import FeatureMatching
@@ -32,4 +34,4 @@ from tfgan_stable.techniques.unrolled import Unrolled
 
 __all__ = ["Technique", "UpdateContext", "GradientPenalty", "DRAGANPenalty", "R1", "R2", "InstanceNoise",
            "FeatureMatching", "HistoricalAveraging", "OrthogonalRegularization", "EMA", "ExperienceReplay",
-           "Unrolled", "DiffAugment", "PullingAway", "MutualInformation"]
+           "Unrolled", "DiffAugment", "PullingAway", "MutualInformation", "AuxiliaryClassifier"]

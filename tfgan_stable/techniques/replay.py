@@ -41,6 +41,9 @@ class ExperienceReplay(Technique):
     either wholly fresh or wholly replayed; the m replayed samples are drawn independently from the
     buffer (i.i.d. samples of the buffer's mixture of past generators).
 
+    Conditional families (`ConditionalGAN`, `ACGAN`) are refused: the buffer keeps no labels, and a replayed
+    fake judged with the labels of the current update would be judged as the wrong class.
+
     The buffer and the count of pushed fakes are non-trainable weights of this layer: `.keras` files,
     checkpoints and `BackupAndRestore` keep them.
 
@@ -70,6 +73,10 @@ class ExperienceReplay(Technique):
         self.packing = 1
 
     def attach(self, gan):
+        if gan.conditional:
+            raise ValueError(f"ExperienceReplay cannot be used with the conditional family {type(gan).__name__}: "
+                             f"the buffer keeps fakes without the labels they were generated for, so a replayed "
+                             f"fake would be judged with the wrong class")
         shape = tuple(gan.generator.outputs[0].shape[1:])
         if any(d is None for d in shape):
             raise ValueError(f"ExperienceReplay needs a generator with a known sample shape, got "
