@@ -34,7 +34,8 @@ import tfgan_stable as ts
 # 4 global batches of 16 (points, labels). DATA sharding (what AUTO picks for in-memory data) gives worker r the
 # rows 8r .. 8r + 7 of each global batch: the rows that replica r owns in the GAN's step.
 points = np.random.RandomState(0).normal(size=(64, 2)).astype("float32")
-labels = (np.arange(64) % 8).astype("int32")  # an (images, labels) batch is a nest, which Keras' own fit mishandles
+labels = (np.arange(64) % 8).astype("int32")  # a conditional GAN's (points, labels) batch is a nest, which Keras'
+# own fit mishandles under several workers
 data = tf.data.Dataset.from_tensor_slices((points, labels)).batch(16, drop_remainder=True)
 options = tf.data.Options()
 options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -44,9 +45,9 @@ data = data.with_options(options)
 def train(strategy, path, evaluate=True, steps_per_execution=1):
     with strategy.scope():
         keras.utils.set_random_seed(1)
-        g = ts.nets.mlp_generator(4, units=(32, 32), norm="sync_batch")  # statistics of the global batch
-        d = ts.nets.mlp_discriminator(units=(32, 32), maxout_pieces=2)
-        gan = ts.NonSaturatingGAN(g, d, latent_dim=4, n_critic=2, seed=7)
+        g = ts.nets.conditional_mlp_generator(4, 8, units=(32, 32), norm="sync_batch")  # global-batch statistics
+        d = ts.nets.conditional_mlp_discriminator(8, units=(32, 32))
+        gan = ts.ConditionalGAN(g, d, latent_dim=4, num_classes=8, n_critic=2, seed=7)
         gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1),
                     steps_per_execution=steps_per_execution)
     initial = [w.numpy() for w in g.weights + d.weights]

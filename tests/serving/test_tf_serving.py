@@ -150,7 +150,7 @@ code, details = error("serving_default", {{"z": np.zeros((CAP + 1, LATENT), np.f
 assert code == "INVALID_ARGUMENT" and f"has {{CAP + 1}} rows" in details, details
 assert predict("sample", {{"seed": np.arange(CAP, dtype=np.int64)}})["images"].shape[0] == CAP
 code, details = error("sample_png", {{"seed": seed, "truncation": trunc[:2]}})
-assert code == "INVALID_ARGUMENT" and "one value per seed" in details, details
+assert code == "INVALID_ARGUMENT" and "give one row per image" in details, details
 code, details = error("sample", {{"seed": [1, 2]}})  # make_tensor_proto infers int32; the signature wants int64
 assert code == "INVALID_ARGUMENT" and "DT_INT64" in details, details
 checks.append("errors")
