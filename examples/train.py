@@ -1,6 +1,11 @@
 """Trains a GAN of any family on MNIST, Fashion-MNIST, CIFAR-10 or a 2-D toy, writes sample grids, exports G.
 
     python examples/train.py --family=ns --dataset=mnist --epochs=1 --export_dir=exported/mnist
+    # CIFAR-10 with the SNGAN ResNet and spectral norm, hinge loss, 5 critic steps (Miyato et al. 2018):
+    python examples/train.py --family=hinge --dataset=cifar10 --net=resnet --n_critic=5 --latent_dim=128 --epochs=50
+    # Progressive growing 4x4 -> 32x32 on MNIST up-scaled to 32x32 (Karras et al. 2018):
+    python examples/train.py --family=wgan_gp --dataset=mnist --net=progressive --image_size=32 --n_critic=1 \
+        --stable_steps=2000 --fade_steps=2000 --epochs=10
 
 Every epoch writes `<output_dir>/samples/epoch_NNNN.png` (a fixed-z grid; for the conditional families cgan and
 acgan, trained on (image, label) batches, one row per class); at the end the generator is
@@ -41,6 +46,14 @@ _LOCAL_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "d
 
 flags.DEFINE_enum("family", "ns", sorted(ts.FAMILIES), "GAN loss family")
 flags.DEFINE_enum("dataset", "mnist", ["mnist", "fashion_mnist", "cifar10", "ring8", "grid25"], "training data")
+flags.DEFINE_enum("net", "dcgan", ["dcgan", "resnet", "progressive"],
+                  "image nets: DCGAN; the SNGAN ResNet with spectral norm (32x32; Miyato et al. 2018); or "
+                  "progressively grown nets (Karras et al. 2018; side 4·2^k, e.g. --image_size=32 for MNIST)")
+flags.DEFINE_integer("image_size", None, "resize the images to this side (default: the dataset's own: 28 for MNIST, "
+                     "32 for CIFAR-10)")
+flags.DEFINE_float("width", 1.0, "--net=resnet: channel multiplier (1.0 = the paper's 256 in G, 128 in D)")
+flags.DEFINE_integer("stable_steps", 2000, "--net=progressive: steps at each resolution after its fade-in")
+flags.DEFINE_integer("fade_steps", 2000, "--net=progressive: steps of each resolution's fade-in")
 flags.DEFINE_integer("epochs", 1, "training epochs")
 flags.DEFINE_integer("steps_per_epoch", None, "limit steps per epoch (default: the whole dataset)")
 flags.DEFINE_integer("batch_size", 64, "global batch of each discriminator update; the data are batched with "
@@ -71,10 +84,13 @@ DEFAULTS = {
     "began": ("adam", 1e-4, 0.5, 0.999),        # Berthelot et al. 2017 (β₁ as in the reference code)
 }
 _DCGAN = ("adam", 2e-4, 0.5, 0.999)              # Radford et al. 2016
+# The other nets' papers: SNGAN's ResNet setting (Miyato et al. 2018, table 1 "C": β₁ = 0, β₂ = 0.9, used with
+# n_dis = 5 for its CIFAR-10 ResNet) and the progressive GAN's Adam(1e-3, 0, 0.99) (Karras et al. 2018).
+_NET_DEFAULTS = {"dcgan": _DCGAN, "resnet": ("adam", 2e-4, 0.0, 0.9), "progressive": ("adam", 1e-3, 0.0, 0.99)}
 
 
 def optimizer(lr):
-    kind, default_lr, beta_1, beta_2 = DEFAULTS.get(F.family, _DCGAN)
+    kind, default_lr, beta_1, beta_2 = DEFAULTS.get(F.family, _NET_DEFAULTS[F.net])
     lr = default_lr if lr is None else lr
     if kind == "rmsprop":
         return keras.optimizers.RMSprop(lr)
@@ -84,13 +100,29 @@ def optimizer(lr):
 NUM_CLASSES = 10  # of MNIST, Fashion-MNIST and CIFAR-10 (the conditional families' labels)
 
 
-def build_nets(family, dataset, latent_dim):
-    """(generator, discriminator) for `dataset`: the PacGAN MLPs for the 2-D toys, else the DCGAN nets with the
-    discriminator normalisation of the family's paper (`discriminator_norm`). The autoencoder families (EBGAN,
-    BEGAN) get an autoencoder discriminator of the same kind instead. InfoGAN's D gets the paper's Q head (one
-    hidden layer of 128) for its default codes, one 10-way and two continuous; its `latent_dim` is the
-    generator's whole input, noise + 12 code columns. Conditional families: G on [z, label embedding];
-    ConditionalGAN's D a projection discriminator, ACGAN's D with a class head."""
+def image_shape(dataset, image_size=None):
+    """(side, side, channels) of the images the nets see: the dataset's own side, or `image_size`."""
+    side, channels = (28, 1) if dataset != "cifar10" else (32, 3)
+    side = image_size or side
+    return side, side, channels
+
+
+def build_nets(family, dataset, latent_dim, net="dcgan", image_size=None, width=1.0):
+    """(generator, discriminator) for `dataset`: the PacGAN MLPs for the 2-D toys, else the image nets `net`.
+
+    - "dcgan": the DCGAN nets with the discriminator normalisation of the family's paper
+      (`discriminator_norm`). The autoencoder families (EBGAN, BEGAN) get an autoencoder discriminator of
+      the same kind instead.
+    - "resnet": SNGAN's ResNet generator (batch norm, upsample + conv) and spectrally normalised ResNet
+      discriminator (no normalisation layer) at `width`.
+    - "progressive": the progressively grown generator and discriminator (pixel norm, minibatch stddev),
+      grown by `callbacks.ProgressiveGrowing` during `fit`.
+    InfoGAN's D gets the paper's Q head (one hidden layer of 128) for its default codes, one 10-way and two
+    continuous; its `latent_dim` is the generator's whole input, noise + 12 code columns. Conditional families:
+    G on [z, label] (label embedding for DCGAN, BigGAN's shared embedding for ResNet); ConditionalGAN's D a
+    projection discriminator, ACGAN's D with a class head. Raises ValueError for a combination that does not
+    exist (labels on the toys, an autoencoder or labels with the progressive nets, an odd side).
+    """
     family_class = ts.get_family(family)
     autoencoder = issubclass(family_class, ts.EnergyGAN)
     if dataset in ("ring8", "grid25"):
@@ -99,8 +131,8 @@ def build_nets(family, dataset, latent_dim):
                              f"no labels: use --dataset=mnist, fashion_mnist or cifar10")
         discriminator = ts.nets.mlp_autoencoder() if autoencoder else ts.nets.mlp_discriminator()
         generator = ts.nets.mlp_generator(latent_dim)
-    else:
-        shape = (28, 28, 1) if dataset != "cifar10" else (32, 32, 3)
+    elif net == "dcgan":
+        shape = image_shape(dataset, image_size)
         norm = family_class.discriminator_norm
         if family == "cgan":
             return (ts.nets.conditional_dcgan_generator(latent_dim, NUM_CLASSES, image_shape=shape),
@@ -110,6 +142,23 @@ def build_nets(family, dataset, latent_dim):
                     ts.nets.add_head(ts.nets.dcgan_discriminator(shape, norm=norm), NUM_CLASSES, "class_logits"))
         build = ts.nets.autoencoder_discriminator if autoencoder else ts.nets.dcgan_discriminator
         generator, discriminator = ts.nets.dcgan_generator(latent_dim, image_shape=shape), build(shape, norm=norm)
+    else:
+        shape = image_shape(dataset, image_size)
+        if autoencoder:
+            raise ValueError(f"--family={family} needs an autoencoder discriminator, which only --net=dcgan has")
+        if net == "resnet":
+            classes = NUM_CLASSES if family_class.conditional else None
+            generator = ts.nets.resnet_generator(latent_dim, image_shape=shape, width=width, num_classes=classes)
+            discriminator = ts.nets.resnet_discriminator(shape, width=width, num_classes=classes if family == "cgan"
+                                                         else None)
+            if family == "acgan":
+                discriminator = ts.nets.add_head(discriminator, NUM_CLASSES, "class_logits")
+        else:
+            if family_class.conditional:
+                raise ValueError(f"--net=progressive has no conditional nets; train --family={family} with "
+                                 f"--net=dcgan or --net=resnet")
+            generator = ts.nets.progressive_generator(latent_dim, image_shape=shape)
+            discriminator = ts.nets.progressive_discriminator(image_shape=shape)
     if family == "infogan":
         discriminator = ts.nets.add_head(discriminator, 10 + 2, "q", hidden_units=128)
     return generator, discriminator
@@ -117,7 +166,7 @@ def build_nets(family, dataset, latent_dim):
 
 def build_gan(jit_compile):
     """The GAN of the flags, with fresh nets, compiled."""
-    generator, discriminator = build_nets(F.family, F.dataset, F.latent_dim)
+    generator, discriminator = build_nets(F.family, F.dataset, F.latent_dim, F.net, F.image_size, F.width)
     kwargs = {} if F.n_critic is None else {"n_critic": F.n_critic}
     if ts.get_family(F.family).conditional:
         kwargs["num_classes"] = NUM_CLASSES
@@ -133,7 +182,7 @@ def make_dataset(gan):
     if F.dataset in ("ring8", "grid25"):
         return ts.data.toy_dataset(F.dataset, batch_size=batch_size, seed=F.seed)
     return ts.data.load(F.dataset, split="train", batch_size=batch_size, data_dir=F.data_dir or None,
-                        seed=F.seed, tfds_dir=F.tfds_dir, with_labels=gan.conditional)
+                        seed=F.seed, tfds_dir=F.tfds_dir, with_labels=gan.conditional, image_size=F.image_size)
 
 
 def _check_tf_config():
@@ -228,6 +277,8 @@ def main(_):
     scratch = None if chief else tempfile.mkdtemp(prefix="train_worker_")
     output_dir = F.output_dir if chief else scratch
     callbacks = [ts.callbacks.ImageGrid(os.path.join(output_dir, "samples"), seed=F.seed)]
+    if F.net == "progressive":  # first: the grids and the export see the grown nets
+        callbacks.insert(0, ts.callbacks.ProgressiveGrowing(F.stable_steps, F.fade_steps))
     try:
         gan.fit(data, epochs=F.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose="auto" if chief else 0)
         if F.export_dir:

@@ -43,14 +43,46 @@ def test_example_discriminator_norm_follows_the_family(family):
         assert "BatchNormalization" not in _norm_layers(discriminator)
 
 
-# acgan on MNIST covers the plain image path and the conditional one (labelled data, one grid row per class).
-@pytest.mark.parametrize("family, dataset, shape, jit", [("wgan_gp", "ring8", (4, 2), "auto"),
-                                                          ("acgan", "mnist", (4, 28, 28, 1), "false")])
-def test_example_trains_writes_grids_and_exports(tmp_path, shared_data, family, dataset, shape, jit):
+@pytest.mark.parametrize("family", sorted(ts.FAMILIES))
+@pytest.mark.parametrize("net, image_size", [("resnet", None), ("progressive", 32)])
+def test_example_image_nets(family, net, image_size):
+    """--net=resnet gives SNGAN's nets (spectral norm in D, no normalisation layer there; projection for cgan,
+    a class head for acgan), --net=progressive the growing nets at the requested side; the families that
+    cannot use them (an autoencoder D; labels with the progressive nets) are refused by name."""
+    module, family_class = _example_module(), ts.get_family(family)
+    if issubclass(family_class, ts.EnergyGAN) or (net == "progressive" and family_class.conditional):
+        with pytest.raises(ValueError, match=f"--family={family}"):
+            module.build_nets(family, "mnist", 8, net=net, image_size=image_size, width=0.125)
+        return
+    generator, discriminator = module.build_nets(family, "mnist", 8, net=net, image_size=image_size, width=0.125)
+    side = image_size or 28
+    assert tuple(generator.outputs[0].shape) == (None, side, side, 1)
+    assert len(generator.inputs) == (2 if family_class.conditional else 1)
+    assert len(discriminator.inputs) == (2 if family == "cgan" else 1)
+    assert len(discriminator.outputs) == (2 if family in ("acgan", "infogan") else 1)
+    layers = {type(layer).__name__ for layer in discriminator._flatten_layers()}
+    assert ("SpectralNormalization" in layers) == (net == "resnet")
+    assert ("GrowingInput" in layers) == (net == "progressive")
+    assert not layers & {"BatchNormalization", "LayerNormalization"}
+
+
+def test_example_progressive_needs_a_power_of_two_side():
+    with pytest.raises(ValueError, match="side 4·2"):
+        _example_module().build_nets("ns", "mnist", 8, net="progressive")
+
+
+# acgan on MNIST covers the plain image path and the conditional one (labelled data, one grid row per class);
+# the progressive nets add the growing callback on MNIST resized to 32x32.
+@pytest.mark.parametrize("family, dataset, shape, jit, extra", [
+    ("wgan_gp", "ring8", (4, 2), "auto", []),
+    ("acgan", "mnist", (4, 28, 28, 1), "false", []),
+    ("wgan_gp", "mnist", (4, 32, 32, 1), "false", ["--net=progressive", "--image_size=32", "--stable_steps=1",
+                                                   "--fade_steps=2"])])
+def test_example_trains_writes_grids_and_exports(tmp_path, shared_data, family, dataset, shape, jit, extra):
     cmd = [sys.executable, str(REPO / "examples" / "train.py"), f"--family={family}", f"--dataset={dataset}",
            "--epochs=2", "--steps_per_epoch=3", "--batch_size=16", "--latent_dim=8", "--n_critic=2",
            f"--jit_compile={jit}", f"--data_dir={shared_data}", f"--tfds_dir={tmp_path / 'tfds'}",
-           f"--output_dir={tmp_path / 'out'}", f"--export_dir={tmp_path / 'export'}"]
+           f"--output_dir={tmp_path / 'out'}", f"--export_dir={tmp_path / 'export'}", *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     if jit == "auto":  # the choice is measured and both rates are reported

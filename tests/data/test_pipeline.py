@@ -136,8 +136,34 @@ def test_without_data_dir_tfds_reuses_the_prepared_dataset(shared_data, tfds_dir
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+def _bilinear(image, side):
+    """Half-pixel-centre bilinear resizing of one [h, w, c] image (source coordinate (i + 0.5)·h/side − 0.5,
+    clamped at the borders), written out in numpy."""
+    def weights(size):
+        pos = np.clip((np.arange(side) + 0.5) * size / side - 0.5, 0, size - 1)
+        low = np.floor(pos).astype(int)
+        high = np.minimum(low + 1, size - 1)
+        return low, high, pos - low
+    r0, r1, fr = weights(image.shape[0])
+    c0, c1, fc = weights(image.shape[1])
+    rows = image[r0] * (1 - fr)[:, None, None] + image[r1] * fr[:, None, None]
+    return rows[:, c0] * (1 - fc)[None, :, None] + rows[:, c1] * fc[None, :, None]
+
+
+def test_image_size_resizes_bilinearly(shared_data, tfds_dir):
+    """MNIST at 32x32 (as the progressive and ResNet examples train it) is the 28x28 image, bilinearly resized."""
+    native = next(iter(data.load("mnist", "test", batch_size=4, data_dir=shared_data, shuffle=False,
+                                 tfds_dir=tfds_dir))).numpy()
+    resized = next(iter(data.load("mnist", "test", batch_size=4, data_dir=shared_data, shuffle=False,
+                                  tfds_dir=tfds_dir, image_size=32))).numpy()
+    assert resized.shape == (4, 32, 32, 1)
+    np.testing.assert_allclose(resized, np.stack([_bilinear(x.astype(np.float64), 32) for x in native]), atol=1e-5)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(name="svhn"), "`name` must be one of"),
+    (dict(name="mnist", image_size=0), "`image_size` must be None or a positive integer"),
+    (dict(name="mnist", image_size=32.0), "`image_size` must be None or a positive integer"),
     (dict(name="mnist", split="validation"), "`split` must be one of"),
     (dict(name="mnist", batch_size=0), "`batch_size` must be a positive integer"),
     (dict(name="mnist", batch_size=-8), "`batch_size` must be a positive integer"),

@@ -25,7 +25,7 @@ DATASETS = tuple(_DATASETS)
 
 
 def load(name, split="train", batch_size=64, data_dir=None, with_labels=False, shuffle=True, seed=0,
-         drop_remainder=True, tfds_dir=None):
+         drop_remainder=True, tfds_dir=None, image_size=None):
     """A batched `tf.data.Dataset` of images scaled to [-1, 1], prepared through TFDS.
 
     With `data_dir`, the dataset is prepared offline from local raw files, laid out as
@@ -51,6 +51,8 @@ def load(name, split="train", batch_size=64, data_dir=None, with_labels=False, s
       seed: int seed of the shuffle order.
       drop_remainder: drop the last partial batch (keeps every batch the same size).
       tfds_dir: where TFDS writes the prepared dataset; None means TFDS's default (~/tensorflow_datasets).
+      image_size: None (the stored size), or a side s: every image is resized to s x s with bilinear
+        interpolation after scaling (e.g. 32 to train MNIST on the 32x32 ResNet or progressive nets).
 
     Returns:
       A `tf.data.Dataset` of float32 images [batch, H, W, C] (or `(images, labels)`), prefetched, with a
@@ -67,13 +69,17 @@ def load(name, split="train", batch_size=64, data_dir=None, with_labels=False, s
         raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"`seed` must be an integer, got {seed!r}")
+    if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer))
+                                   or image_size <= 0):
+        raise ValueError(f"`image_size` must be None or a positive integer side, got {image_size!r}")
     tfds_dir = None if tfds_dir is None else os.fspath(tfds_dir)
     if data_dir is None:
         builder = tfds.builder(_DATASETS[name][0], data_dir=tfds_dir)
         builder.download_and_prepare()
     else:
         builder = _prepare_local(name, os.fspath(data_dir), tfds_dir)
-    return _pipeline(builder, split, int(batch_size), with_labels, shuffle, int(seed), drop_remainder)
+    return _pipeline(builder, split, int(batch_size), with_labels, shuffle, int(seed), drop_remainder,
+                     None if image_size is None else int(image_size))
 
 
 def _prepare_local(name, data_dir, tfds_dir):
@@ -101,7 +107,7 @@ def _prepare_local(name, data_dir, tfds_dir):
     return builder
 
 
-def _pipeline(builder, split, batch_size, with_labels, shuffle, seed, drop_remainder):
+def _pipeline(builder, split, batch_size, with_labels, shuffle, seed, drop_remainder, image_size):
     """Reads a prepared split: order the encoded records by (seed, epoch), decode, scale to [-1, 1], batch."""
     records = builder.as_dataset(split=split, shuffle_files=False, decoders={"image": tfds.decode.SkipDecoding()})
     columns = ("image", "label") if with_labels else ("image",)
@@ -118,6 +124,8 @@ def _pipeline(builder, split, batch_size, with_labels, shuffle, seed, drop_remai
         else:
             image = feature.decode_example(example["image"])
         image = tf.cast(image, tf.float32) / 127.5 - 1.0
+        if image_size is not None and tuple(feature.shape[:2]) != (image_size, image_size):
+            image = tf.image.resize(image, (image_size, image_size), method="bilinear")
         if with_labels:
             return image, tf.cast(example["label"], tf.int32)
         return image
