@@ -11,7 +11,8 @@ Every epoch writes `<output_dir>/samples/epoch_NNNN.png` (a fixed-z grid; for th
 acgan, trained on (image, label) batches, one row per class); at the end the generator is
 exported as a SavedModel (signatures `serving_default` and `sample`, see README) to `--export_dir`.
 Real data is read offline from `--data_dir` (a folder laid out like ../shared/data); with
-`--data_dir=""` TFDS downloads it. Per-family defaults follow each paper: the optimizers (see `DEFAULTS`)
+`--data_dir=""` TFDS downloads it. Per-family defaults follow each paper: the optimizers (see `DEFAULTS`; with
+`--net=resnet` or `progressive`, that net's paper's, `_NET_DEFAULTS`)
 and the DCGAN discriminator's normalisation (the family's `discriminator_norm`: layer norm for the
 gradient-penalty critics of WGAN-GP and DRAGAN, whose per-example penalties batch statistics would couple,
 batch norm otherwise). With `--jit_compile=auto` (the default) the script times a few steps of the real nets
@@ -84,13 +85,17 @@ DEFAULTS = {
     "began": ("adam", 1e-4, 0.5, 0.999),        # Berthelot et al. 2017 (β₁ as in the reference code)
 }
 _DCGAN = ("adam", 2e-4, 0.5, 0.999)              # Radford et al. 2016
-# The other nets' papers: SNGAN's ResNet setting (Miyato et al. 2018, table 1 "C": β₁ = 0, β₂ = 0.9, used with
-# n_dis = 5 for its CIFAR-10 ResNet) and the progressive GAN's Adam(1e-3, 0, 0.99) (Karras et al. 2018).
-_NET_DEFAULTS = {"dcgan": _DCGAN, "resnet": ("adam", 2e-4, 0.0, 0.9), "progressive": ("adam", 1e-3, 0.0, 0.99)}
+# The other nets' papers, for every family but WGAN (clipping wants RMSprop): SNGAN's ResNet setting (Miyato et al.
+# 2018, table 1 "C": β₁ = 0, β₂ = 0.9, with n_dis = 5 for its CIFAR-10 ResNet; WGAN-GP's CIFAR ResNet used the
+# same) and the progressive GAN's Adam(1e-3, 0, 0.99) (Karras et al. 2018).
+_NET_DEFAULTS = {"resnet": ("adam", 2e-4, 0.0, 0.9), "progressive": ("adam", 1e-3, 0.0, 0.99)}
 
 
 def optimizer(lr):
-    kind, default_lr, beta_1, beta_2 = DEFAULTS.get(F.family, _NET_DEFAULTS[F.net])
+    if F.net == "dcgan" or F.family == "wgan":
+        kind, default_lr, beta_1, beta_2 = DEFAULTS.get(F.family, _DCGAN)
+    else:
+        kind, default_lr, beta_1, beta_2 = _NET_DEFAULTS[F.net]
     lr = default_lr if lr is None else lr
     if kind == "rmsprop":
         return keras.optimizers.RMSprop(lr)
