@@ -245,6 +245,34 @@ def test_multiscale_gan_loss_is_the_mean_of_the_per_scale_losses():
     assert loss == pytest.approx(np.mean(per_scale), rel=1e-5)
 
 
+def test_multiscale_label_tricks_give_every_scale_its_examples_targets():
+    """Soft and flipped targets are drawn per example; with S scores per example, each of them is scored
+    against that example's targets: the loss is (1/S) Σ_k BCE(D_k(x_i), t_i), written out in numpy."""
+    keras.utils.set_random_seed(6)
+    g = nets.resnet_generator(4, (32, 32, 3), width=1 / 64)
+    m = nets.multiscale_discriminator(_small_d, (32, 32, 3), scales=2)
+    gan = ts.NonSaturatingGAN(g, m, latent_dim=4, label_noise=0.5, real_label_range=(0.7, 1.2),
+                              fake_label_range=(0.0, 0.3))
+    rng = np.random.default_rng(7)
+    real, fake = (rng.uniform(-1, 1, size=(4, 32, 32, 3)).astype("float32") for _ in range(2))
+    draws = {"flip": tf.constant([0.1, 0.9, 0.2, 0.8]), "real": tf.constant([0.0, 0.5, 1.0, 0.25]),
+             "fake": tf.constant([1.0, 0.0, 0.5, 0.75])}
+    loss = gan.discriminator_loss(gan.discriminate(real), gan.discriminate(fake), 0, draws).numpy()
+    real_t, fake_t = 0.7 + 0.5 * draws["real"].numpy(), 0.3 * draws["fake"].numpy()
+    flip = draws["flip"].numpy() < 0.5
+    real_t, fake_t = np.where(flip, fake_t, real_t), np.where(flip, real_t, fake_t)
+
+    def bce(logit, t):
+        return np.logaddexp(0, logit) - t * logit  # −t log σ(l) − (1 − t) log(1 − σ(l))
+
+    expected = []
+    for k, (r, f) in enumerate([(real, fake), (_pool(real), _pool(fake))]):
+        d = m.get_layer(f"multiscale_discriminator_scale_{k}")
+        expected.append(bce(d(r).numpy()[:, 0].astype(np.float64), real_t)
+                        + bce(d(f).numpy()[:, 0].astype(np.float64), fake_t))
+    np.testing.assert_allclose(loss, np.stack(expected, axis=1).reshape(-1), rtol=1e-4, atol=1e-5)
+
+
 def test_multiscale_with_labels():
     m = nets.multiscale_discriminator(lambda s: nets.resnet_discriminator(s, width=1 / 32, num_classes=3),
                                       (16, 16, 1), scales=2)

@@ -108,8 +108,14 @@ class MinimaxGAN(GAN):
         return real_t, fake_t
 
     def discriminator_loss(self, real_logits, fake_logits, step, noise):
-        if noise is not None:  # one draw per example; a packed D (layers.Pack) uses each pack's first
-            noise = tf.nest.map_structure(lambda u: first_of_each_pack(u, self.packing), noise)
+        if noise is not None:
+            # One draw per example; a packed D (layers.Pack) uses each pack's first, and a D with S scores per
+            # example (a multi-scale D: its [batch, S] logits flattened row by row) gives each score its example's.
+            def per_score(u):
+                u = first_of_each_pack(u, self.packing)
+                return tf.repeat(u, tf.shape(real_logits)[0] // tf.shape(u)[0], axis=0)
+
+            noise = tf.nest.map_structure(per_score, noise)
         real_t, fake_t = self.discriminator_targets(noise)
         return losses.minimax_discriminator_loss(real_logits, fake_logits, real_t, fake_t)
 
