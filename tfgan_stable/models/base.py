@@ -350,10 +350,10 @@ class GAN(keras.Model):
     def call(self, inputs, training=False):
         """Generates samples: G(inputs) in training, the `sampler` in inference. `inputs` is z, or for a
         generator that takes labels (conditional families) the list [z, labels]."""
-        if self.generator_takes_labels and not (isinstance(inputs, (list, tuple)) and len(inputs) == 2):
-            raise ValueError(f"{type(self).__name__}'s generator takes [z, labels]: call the model on a list "
-                             f"[z, labels], or use generate(labels=...)")
         if self.generator_takes_labels:
+            if not (isinstance(inputs, (list, tuple)) and len(inputs) == 2):
+                raise ValueError(f"{type(self).__name__}'s generator takes [z, labels]: call the model on a list "
+                                 f"[z, labels], or use generate(labels=...)")
             inputs = self.generator_inputs(*inputs)
         return self.generator(inputs, training=True) if training else self.sampler(inputs, training=False)
 
