@@ -8,6 +8,8 @@ import keras
 import numpy as np
 import tfgan_stable as ts
 
+from absl import flags
+
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
 
@@ -58,6 +60,34 @@ def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, 
     dataset = make_dataset(gan.n_critic * 64 * packing)
     gan.fit(dataset.repeat(), epochs=1, steps_per_epoch=steps, verbose=0)  # repeat: a finite split may run out
     return gan
+
+
+def define_seed_flags(seeds, data_dir=DATA_DIR):
+    """Defines the flags every quality benchmark shares: --seeds (default `seeds`), --seed_start, --data_dir
+    and --results."""
+    flags.DEFINE_integer("seeds", seeds, "seeds per configuration")
+    flags.DEFINE_integer("seed_start", 0, "first seed; runs use seed_start .. seed_start + seeds - 1")
+    flags.DEFINE_string("data_dir", data_dir, "folder with the raw datasets")
+    flags.DEFINE_string("results", RESULTS, "markdown file to append to")
+
+
+def seed_range():
+    """The seeds of a run: --seed_start .. --seed_start + --seeds - 1."""
+    return range(flags.FLAGS.seed_start, flags.FLAGS.seed_start + flags.FLAGS.seeds)
+
+
+def test_images(dataset, data_dir):
+    """The whole test split of `dataset` (10,000 images in [-1, 1]) as one array, in the stored order."""
+    return np.concatenate([b.numpy() for b in ts.data.load(dataset, "test", batch_size=1000, data_dir=data_dir,
+                                                            shuffle=False, drop_remainder=False)])
+
+
+def training_data(dataset, data_dir, seed, with_labels=False):
+    """`make_dataset(batch_size)` for `train_dcgan`: the training split, shuffled by `seed`."""
+    def make_dataset(batch_size):
+        return ts.data.load(dataset, "train", batch_size=batch_size, data_dir=data_dir, seed=seed,
+                            with_labels=with_labels)
+    return make_dataset
 
 
 def parse_config(spec):

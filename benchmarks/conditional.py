@@ -21,15 +21,12 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import tfgan_stable as ts  # noqa: E402
-from _common import DATA_DIR, RESULTS, append_results, format_mean_se  # noqa: E402
+from _common import append_results, define_seed_flags, format_mean_se, seed_range, training_data  # noqa: E402
 
 flags.DEFINE_list("families", ["cgan", "acgan"], "conditional GAN families (short names)")
 flags.DEFINE_integer("steps", 5000, "generator steps per run")
-flags.DEFINE_integer("seeds", 1, "seeds per family")
-flags.DEFINE_integer("seed_start", 0, "first seed")
 flags.DEFINE_integer("samples_per_class", 1000, "generated samples per class")
-flags.DEFINE_string("data_dir", DATA_DIR, "folder with the raw datasets")
-flags.DEFINE_string("results", RESULTS, "markdown file to append to")
+define_seed_flags(seeds=1)
 F = flags.FLAGS
 
 CLASSES = 10
@@ -63,14 +60,13 @@ def class_fidelity(gan, classifier, per_class, seed):
 
 def main(_):
     start, rows = time.time(), []
-    seeds = range(F.seed_start, F.seed_start + F.seeds)
+    seeds = seed_range()
     classifier = ts.metrics.mnist_classifier()
     for family in F.families:
         t, shares, worst = time.time(), [], []
         for seed in seeds:
             gan = build(family, seed)
-            data = ts.data.load("mnist", "train", batch_size=64 * gan.n_critic, data_dir=F.data_dir, seed=seed,
-                                with_labels=True)
+            data = training_data("mnist", F.data_dir, seed, with_labels=True)(64 * gan.n_critic)
             gan.fit(data.repeat(), epochs=1, steps_per_epoch=F.steps, verbose=0)
             share, per_class = class_fidelity(gan, classifier, F.samples_per_class, seed + 1)
             shares.append(share)

@@ -22,41 +22,33 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import tfgan_stable as ts  # noqa: E402
-from _common import DATA_DIR, RESULTS, append_results, format_mean_se, train_dcgan  # noqa: E402
+from _common import (append_results, define_seed_flags, format_mean_se, seed_range, test_images,  # noqa: E402
+                     train_dcgan, training_data)
 
 flags.DEFINE_list("datasets", ["mnist", "fashion_mnist"], "datasets")
 flags.DEFINE_list("families", sorted(f for f in ts.FAMILIES if not ts.get_family(f).conditional),
                   "GAN families (short names; the conditional ones have benchmarks/conditional.py)")
 flags.DEFINE_integer("steps", 3000, "generator updates per run (pre-training steps included)")
 flags.DEFINE_list("pretrain_steps", ["0"], "pre-training steps per resolution to compare (0 = no pre-training)")
-flags.DEFINE_integer("seeds", 1, "seeds per configuration")
-flags.DEFINE_integer("seed_start", 0, "first seed; runs use seed_start .. seed_start + seeds - 1")
-flags.DEFINE_string("data_dir", DATA_DIR, "folder with the raw datasets")
-flags.DEFINE_string("results", RESULTS, "markdown file to append to")
+define_seed_flags(seeds=1)
 F = flags.FLAGS
 
 
 def main(_):
     start, rows = time.time(), []
-    seeds = range(F.seed_start, F.seed_start + F.seeds)
+    seeds = seed_range()
     for dataset in F.datasets:
-        test = np.concatenate([b.numpy() for b in ts.data.load(dataset, "test", batch_size=1000, data_dir=F.data_dir,
-                                                                shuffle=False, drop_remainder=False)])
-        evaluate = ts.metrics.mnist_metrics(test)
+        evaluate = ts.metrics.mnist_metrics(test_images(dataset, F.data_dir))
         pretrain_images = next(iter(ts.data.load(dataset, "train", batch_size=10000, data_dir=F.data_dir,
                                                  shuffle=False))).numpy()
         for family in F.families:
             for pretrain in [int(p) for p in F.pretrain_steps]:
                 t, results = time.time(), []
                 for seed in seeds:
-                    def make_dataset(batch_size, seed=seed):
-                        return ts.data.load(dataset, "train", batch_size=batch_size, data_dir=F.data_dir, seed=seed)
-
-                    gan = train_dcgan(family, make_dataset, (28, 28, 1), F.steps, seed,
+                    gan = train_dcgan(family, training_data(dataset, F.data_dir, seed), (28, 28, 1), F.steps, seed,
                                       pretrain_images=pretrain_images, pretrain_steps=pretrain)
                     results.append(evaluate(gan.generate(10000, seed=seed + 1).numpy()))
                 rows.append(f"| {dataset} | {family} | {pretrain} | {format_mean_se([r['fid'] for r in results], 2)} | "

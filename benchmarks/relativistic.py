@@ -21,7 +21,8 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import tfgan_stable as ts  # noqa: E402
-from _common import DATA_DIR, RESULTS, append_results, format_mean_se, train_dcgan  # noqa: E402
+from _common import (append_results, define_seed_flags, format_mean_se, seed_range, test_images,  # noqa: E402
+                     train_dcgan, training_data)
 
 #: (relativistic family, its counterpart), short names of `tfgan_stable.FAMILIES`.
 PAIRS = {"rasgan": "ns", "ralsgan": "lsgan", "rahinge": "hinge", "rsgan": "ns"}
@@ -29,11 +30,8 @@ PAIRS = {"rasgan": "ns", "ralsgan": "lsgan", "rahinge": "hinge", "rsgan": "ns"}
 flags.DEFINE_list("families", ["rasgan", "ralsgan", "rahinge"], f"relativistic families, of {sorted(PAIRS)}")
 flags.DEFINE_enum("dataset", "mnist", ["mnist", "fashion_mnist"], "training data")
 flags.DEFINE_integer("steps", 3000, "generator steps per run")
-flags.DEFINE_integer("seeds", 3, "seeds per family")
-flags.DEFINE_integer("seed_start", 0, "first seed; runs use seed_start .. seed_start + seeds - 1")
 flags.DEFINE_integer("samples", 10000, "generated images per FID")
-flags.DEFINE_string("data_dir", DATA_DIR, "folder with the raw datasets")
-flags.DEFINE_string("results", RESULTS, "markdown file to append to")
+define_seed_flags(seeds=3)
 F = flags.FLAGS
 
 
@@ -42,18 +40,13 @@ def main(_):
     if unknown:
         raise app.UsageError(f"--families: unknown {unknown}; expected some of {sorted(PAIRS)}")
     start, rows, cache = time.time(), [], {}
-    seeds = range(F.seed_start, F.seed_start + F.seeds)
-    test = np.concatenate([b.numpy() for b in ts.data.load(F.dataset, "test", batch_size=1000, data_dir=F.data_dir,
-                                                            shuffle=False, drop_remainder=False)])
-    evaluate = ts.metrics.mnist_metrics(test)
+    seeds = seed_range()
+    evaluate = ts.metrics.mnist_metrics(test_images(F.dataset, F.data_dir))
 
     def fid(family, seed):  # a counterpart shared by two relativistic families is trained once per seed
         if (family, seed) not in cache:
-            def make_dataset(batch_size):
-                return ts.data.load(F.dataset, "train", batch_size=batch_size, data_dir=F.data_dir, seed=seed)
-
             t = time.time()
-            gan = train_dcgan(family, make_dataset, (28, 28, 1), F.steps, seed)
+            gan = train_dcgan(family, training_data(F.dataset, F.data_dir, seed), (28, 28, 1), F.steps, seed)
             cache[family, seed] = (evaluate(gan.generate(F.samples, seed=seed + 1).numpy())["fid"],
                                    (time.time() - t) / 60)
             print(f"{family} seed {seed}: FID {cache[family, seed][0]:.2f}", flush=True)
