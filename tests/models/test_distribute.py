@@ -153,10 +153,10 @@ print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("MinimaxGAN", False,
 
 
 def test_critic_batches_on_two_replicas_equal_one_device():
-    """n_critic = 2 splits each replica's 8 examples into strided halves: the single device's halves."""
+    """n_critic = k splits each replica's 8 examples into k strided parts: the single device's parts (WGAN-GP
+    and WGAN with n_critic = 2 are in the three-step test)."""
     _check(run_python(COMMON + """
-print(json.dumps(compare([("WGANGP", False, {"n_critic": 2}), ("NonSaturatingGAN", True, {"n_critic": 2}),
-                          ("WGAN", False, {"n_critic": 4, "packing": 2})])))
+print(json.dumps(compare([("NonSaturatingGAN", True, {"n_critic": 2}), ("WGAN", False, {"n_critic": 4, "packing": 2})])))
 """, devices=2))
 
 
@@ -170,9 +170,10 @@ print(json.dumps(compare([("NonSaturatingGAN", False, {"packing": 4}),
 
 
 def test_three_steps_on_two_replicas_equal_one_device_with_xla():
+    """XLA-compiled sides under the strategy: the critic families here; NS-GAN with XLA is in the critic-batch
+    test, DRAGAN with XLA in the static-batch and packed tests."""
     _check(run_python(COMMON + """
-print(json.dumps(compare([("NonSaturatingGAN", True, {}), ("WGAN", True, {"n_critic": 2}),
-                          ("WGANGP", True, {"n_critic": 2}), ("DRAGAN", True, {})])))
+print(json.dumps(compare([("WGAN", True, {"n_critic": 2}), ("WGANGP", True, {"n_critic": 2})])))
 """, devices=2))
 
 
