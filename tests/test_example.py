@@ -43,7 +43,9 @@ def test_example_discriminator_norm_follows_the_family(family):
         assert "BatchNormalization" not in _norm_layers(discriminator)
 
 
-@pytest.mark.parametrize("family", sorted(ts.FAMILIES))
+# One family per branch of build_nets: plain, a gradient-penalty critic, projection D, class head, Q head,
+# autoencoder D (refused).
+@pytest.mark.parametrize("family", ["ns", "wgan_gp", "cgan", "acgan", "infogan", "began"])
 @pytest.mark.parametrize("net, image_size", [("resnet", None), ("progressive", 32)])
 def test_example_image_nets(family, net, image_size):
     """--net=resnet gives SNGAN's nets (spectral norm in D, no normalisation layer there; projection for cgan,
