@@ -113,7 +113,8 @@ class MinimaxGAN(GAN):
             # example (a multi-scale D: its [batch, S] logits flattened row by row) gives each score its example's.
             def per_score(u):
                 u = first_of_each_pack(u, self.packing)
-                return tf.repeat(u, tf.shape(real_logits)[0] // tf.shape(u)[0], axis=0)
+                # (a replica left without examples has no draws and no scores: 0 repeats, no division by zero)
+                return tf.repeat(u, tf.shape(real_logits)[0] // tf.maximum(tf.shape(u)[0], 1), axis=0)
 
             noise = tf.nest.map_structure(per_score, noise)
         real_t, fake_t = self.discriminator_targets(noise)
