@@ -96,6 +96,36 @@ def test_one_step_terms_and_q_update_match_numpy(noisy):
                                atol=1e-6)
 
 
+class _CountCalls(keras.layers.Layer):
+    """Identity that records each time D runs on a batch (while a step is traced)."""
+
+    def __init__(self, record, **kwargs):
+        super().__init__(**kwargs)
+        self.record = record  # a function (a list attribute would be copied into Keras' tracked list)
+
+    def call(self, x):
+        self.record(x.shape[0])
+        return x
+
+
+@pytest.mark.parametrize("feature_matching, expected", [(False, 3), (True, 4)])
+def test_the_generator_update_runs_d_on_real_data_only_when_a_term_reads_it(feature_matching, expected):
+    """InfoGAN's Q term reads only the fakes: one step runs D on real and fake for D's update and on the fakes
+    for G's. Feature matching reads E f(x) in G's update, which adds the real pass."""
+    calls = []
+    keras.utils.set_random_seed(0)
+    g = keras.Sequential([keras.Input((LATENT,)), keras.layers.Dense(2)])
+    d = keras.Sequential([keras.Input((2,)), _CountCalls(calls.append), keras.layers.Dense(6, activation="tanh", name="hidden"),
+                          keras.layers.Dense(1)])
+    techniques = [ts.techniques.FeatureMatching("hidden")] if feature_matching else []
+    gan = ts.InfoGAN(g, ts.nets.add_head(d, WIDTH, "q"), latent_dim=LATENT, categorical_codes=CATEGORICAL,
+                     continuous_codes=CONTINUOUS, techniques=techniques)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+    calls.clear()
+    tf.function(gan.train_step).get_concrete_function(tf.TensorSpec([8, 2], tf.float32))
+    assert len(calls) == expected, calls
+
+
 def test_sampled_codes_are_valid_one_hots_and_uniforms():
     gan = tiny_gan()
     n = 20000

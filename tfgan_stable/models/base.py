@@ -699,7 +699,7 @@ class GAN(keras.Model):
         ctx = self._context("generator", step, real, labels, draws, global_batch)
         with tf.GradientTape() as tape:
             ctx.fake = self._generate(ctx.z, ctx.labels)
-            self._judge(ctx, real=self.generator_uses_real or bool(self._feature_layers))
+            self._judge(ctx, real=self.generator_uses_real or any(t.generator_reads_real for t in self.techniques))
             if any(t.replaces_generator_loss for t in self.techniques):
                 per_example = tf.zeros_like(ctx.fake_logits)
             else:

@@ -68,6 +68,9 @@ class Technique(keras.layers.Layer):
     feature_layers = ()
     #: Whether `generator_term` replaces the family's generator loss instead of adding to it.
     replaces_generator_loss = False
+    #: Whether `generator_term` reads D's outputs on the real batch (`ctx.real_features`); the generator's
+    #: update runs D on real data only if the family or a technique asks for it.
+    generator_reads_real = False
     #: Whether a term all-reduces over the replicas inside the gradient computation (no XLA under a
     #: multi-replica strategy then; `GAN.compile` checks).
     needs_cross_replica_gradients = False

@@ -28,6 +28,7 @@ class FeatureMatching(Technique):
     default_name = "feature_matching"
     #: The term all-reduces inside the gradient computation (see `GAN.compile`).
     needs_cross_replica_gradients = True
+    generator_reads_real = True  # E f(x) over the real batch
 
     def __init__(self, layer, weight=1.0, replace=False, **kwargs):
         super().__init__(**kwargs)
