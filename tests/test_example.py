@@ -73,6 +73,12 @@ def test_example_progressive_needs_a_power_of_two_side():
         _example_module().build_nets("ns", "mnist", 8, net="progressive")
 
 
+@pytest.fixture(scope="module")
+def example_tfds(tmp_path_factory):
+    """One TFDS folder for the module's runs: MNIST is prepared once (~20 s), not once per run."""
+    return tmp_path_factory.mktemp("tfds")
+
+
 # acgan on MNIST covers the plain image path and the conditional one (labelled data, one grid row per class);
 # the progressive nets add the growing callback on MNIST resized to 32x32.
 @pytest.mark.parametrize("family, dataset, shape, jit, extra", [
@@ -80,10 +86,11 @@ def test_example_progressive_needs_a_power_of_two_side():
     ("acgan", "mnist", (4, 28, 28, 1), "false", []),
     ("wgan_gp", "mnist", (4, 32, 32, 1), "false", ["--net=progressive", "--image_size=32", "--stable_steps=1",
                                                    "--fade_steps=2"])])
-def test_example_trains_writes_grids_and_exports(tmp_path, shared_data, family, dataset, shape, jit, extra):
+def test_example_trains_writes_grids_and_exports(tmp_path, shared_data, example_tfds, family, dataset, shape, jit,
+                                                extra):
     cmd = [sys.executable, str(REPO / "examples" / "train.py"), f"--family={family}", f"--dataset={dataset}",
            "--epochs=2", "--steps_per_epoch=3", "--batch_size=16", "--latent_dim=8", "--n_critic=2",
-           f"--jit_compile={jit}", f"--data_dir={shared_data}", f"--tfds_dir={tmp_path / 'tfds'}",
+           f"--jit_compile={jit}", f"--data_dir={shared_data}", f"--tfds_dir={example_tfds}",
            f"--output_dir={tmp_path / 'out'}", f"--export_dir={tmp_path / 'export'}", *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
