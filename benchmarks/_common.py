@@ -152,6 +152,12 @@ def format_mean_se(values, digits=1, scale=1.0):
     return f"{mean:.{digits}f}" if np.isnan(se) else f"{mean:.{digits}f} ± {se:.{digits}f}"
 
 
+def cores():
+    """'N CPU core(s)': the cores this process may run on (a run pinned with taskset says so in RESULTS.md)."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{n} CPU core" + ("s" if n != 1 else "")
+
+
 def append_results(title, command, note, header, rows, path=RESULTS):
     """Appends a markdown section (title, exact command, settings, table) to RESULTS.md and returns the table."""
     table = "\n".join([header, "|" + "---|" * (header.count("|") - 1), *rows])

@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import tfgan_stable as ts  # noqa: E402
-from _common import append_results, define_seed_flags, format_mean_se, seed_range, training_data  # noqa: E402
+from _common import append_results, cores, define_seed_flags, format_mean_se, seed_range, training_data  # noqa: E402
 
 flags.DEFINE_list("families", ["cgan", "acgan"], "conditional GAN families (short names)")
 flags.DEFINE_integer("steps", 5000, "generator steps per run")
@@ -79,7 +79,7 @@ def main(_):
     note = (f"seeds {seeds[0]}..{seeds[-1]}; conditional DCGAN nets (ConditionalGAN: projection discriminator; "
             f"ACGAN: class head), batch 64, latent 100, Adam(2e-4, 0.5); {F.samples_per_class} samples per class "
             f"classified by the shipped MNIST classifier (chance 10%, target >= 95%); mean ± standard error over the "
-            f"seeds; wall time {(time.time() - start) / 60:.1f} min on 2 CPU cores.")
+            f"seeds; wall time {(time.time() - start) / 60:.1f} min on {cores()}.")
     print(append_results("Conditional families: generated MNIST samples classified as their requested class",
                          command, note, "| family | steps | requested class (%) | worst class (%) | minutes per run |",
                          rows, path=F.results))

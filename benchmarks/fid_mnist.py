@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 
 import tfgan_stable as ts  # noqa: E402
-from _common import (append_results, define_seed_flags, format_mean_se, seed_range, test_images,  # noqa: E402
+from _common import (append_results, cores, define_seed_flags, format_mean_se, seed_range, test_images,  # noqa: E402
                      train_dcgan, training_data)
 
 flags.DEFINE_list("datasets", ["mnist", "fashion_mnist"], "datasets")
@@ -60,7 +60,7 @@ def main(_):
     note = (f"seeds {seeds[0]}..{seeds[-1]}, {F.steps} steps of 64 images per discriminator update, 10,000 samples vs "
             f"the 10,000 test images, MNIST-classifier features; pre-training steps count towards the {F.steps} generator "
             f"updates (P per resolution: 7x7, 14x14, 28x28); mean ± standard error over the {F.seeds} seed(s); "
-            f"wall time {(time.time() - start) / 60:.1f} min on 2 CPU cores.")
+            f"wall time {(time.time() - start) / 60:.1f} min on {cores()}.")
     print(append_results("Classifier-FID on MNIST / Fashion-MNIST", command, note,
                          "| dataset | family | pre-training steps per stage | FID | KID×1000 | IS | minutes per run |", rows, path=F.results))
 

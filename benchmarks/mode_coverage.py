@@ -36,7 +36,7 @@ from absl import app, flags  # noqa: E402
 
 import keras  # noqa: E402
 import tfgan_stable as ts  # noqa: E402
-from _common import DEPARTURES_TOY, RESULTS, append_results, format_mean_se, parse_config  # noqa: E402
+from _common import DEPARTURES_TOY, RESULTS, append_results, cores, format_mean_se, parse_config  # noqa: E402
 
 flags.DEFINE_list("distributions", ["ring8", "grid25"], "toy mixtures")
 flags.DEFINE_list("families", sorted(f for f in ts.FAMILIES if not ts.get_family(f).conditional),
@@ -103,7 +103,7 @@ def main(_):
     note = (f"seeds {seeds[0]}..{seeds[-1]}, {F.steps} steps, 100 packs of m samples per discriminator update, "
             f"Adam({F.learning_rate:g}, 0.5), XLA; mean ± standard error over the {F.seeds} seeds (\"all modes\": "
             f"seeds that covered every mode; the reverse KL leaves out seeds that covered no mode); wall time "
-            f"{minutes:.1f} min on 2 CPU cores.\n\n"
+            f"{minutes:.1f} min on {cores()}.\n\n"
             + DEPARTURES_TOY.format(steps=F.steps, seeds=F.seeds))
     table = append_results("Mode coverage (PacGAN protocol)", command, note,
                            "| mixture | family | packing m | techniques | modes | all modes | high quality | "

@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 import tfgan_stable as ts  # noqa: E402
-from _common import (append_results, define_seed_flags, format_mean_se, seed_range, test_images,  # noqa: E402
+from _common import (append_results, cores, define_seed_flags, format_mean_se, seed_range, test_images,  # noqa: E402
                      train_dcgan, training_data)
 
 #: (relativistic family, its counterpart), short names of `tfgan_stable.FAMILIES`.
@@ -66,7 +66,7 @@ def main(_):
     note = (f"{F.dataset}, seeds {seeds[0]}..{seeds[-1]}, {F.steps} steps of 64 images, DCGAN nets, Adam(2e-4, 0.5) "
             f"for every family; {F.samples} samples vs the 10,000 test images, MNIST-classifier features. Δ = "
             f"FID(relativistic) − FID(counterpart) per seed, mean ± standard error over the {F.seeds} seed(s); "
-            f"'better' counts the seeds with Δ < 0. Wall time {(time.time() - start) / 60:.1f} min on 2 CPU cores.")
+            f"'better' counts the seeds with Δ < 0. Wall time {(time.time() - start) / 60:.1f} min on {cores()}.")
     print(append_results("Relativistic vs standard discriminators: classifier-FID on MNIST", command, note,
                          "| relativistic | counterpart | FID relativistic | FID counterpart | Δ FID | better | "
                          "minutes per run |", rows, path=F.results))

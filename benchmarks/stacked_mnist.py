@@ -27,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags  # noqa: E402
 
 import tfgan_stable as ts  # noqa: E402
-from _common import (DATA_DIR, DEPARTURES_STACKED, RESULTS, append_results, format_mean_se,  # noqa: E402
+from _common import (DATA_DIR, DEPARTURES_STACKED, RESULTS, append_results, cores, format_mean_se,  # noqa: E402
                      train_dcgan)
 
 flags.DEFINE_list("families", ["ns"], "GAN families (short names)")
@@ -72,7 +72,7 @@ def main(_):
                + "".join(f" --config=\"{c}\"" for c in F.config if F.config != ["none"]))
     note = (f"seeds {seeds[0]}..{seeds[-1]}, {F.steps} steps of 64 discriminator inputs (64·m images), 26,000 "
             f"samples; mean ± standard error over the {F.seeds} seeds (modes of each seed in brackets); wall time "
-            f"{(time.time() - start) / 60:.1f} min on 2 CPU cores.\n\n"
+            f"{(time.time() - start) / 60:.1f} min on {cores()}.\n\n"
             + DEPARTURES_STACKED.format(steps=F.steps, seeds=F.seeds))
     print(append_results("Stacked MNIST", command, note,
                          "| family | packing m | techniques | modes (of 1000) | KL | minutes per run |", rows,
