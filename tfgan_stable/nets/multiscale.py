@@ -23,7 +23,7 @@ def multiscale_discriminator(build_discriminator, image_shape, scales=3, name="m
     it; with SGD, scale the learning rate by S for the plain sum). Gradient penalties differentiate the
     sum of an example's S logits; logged d_real / d_fake are means over the scales. A family's
     per-example draws (MinimaxGAN's label smoothing ranges and label flipping) have one value per
-    example, not per score, so they are not supported with this discriminator.
+    example, which every one of the example's S scores shares.
 
     Args:
       build_discriminator: a callable image_shape -> a built functional `keras.Model` mapping images (or
