@@ -67,9 +67,20 @@ def test_auxiliary_classifier_terms_against_numpy():
     np.testing.assert_allclose(t.discriminator_term(None, ctx).numpy(), 0.7 * (ce_real + ce_fake), rtol=1e-6)
     np.testing.assert_allclose(t.generator_term(None, ctx).numpy(), 0.7 * ce_fake, rtol=1e-6)
     assert t.log_name("discriminator") == "d_auxiliary_classifier"
+    real_only = AuxiliaryClassifier(layer="head", weight=0.7, classify_fakes=False)
+    # float32 log-softmax of logits up to 5 in size: a few ulp (4.8e-7) of absolute error
+    np.testing.assert_allclose(real_only.discriminator_term(None, ctx).numpy(), 0.7 * ce_real, rtol=1e-6, atol=2e-6)
+    np.testing.assert_allclose(real_only.generator_term(None, ctx).numpy(), 0.7 * ce_fake, rtol=1e-6)
 
 
-def linear_acgan(w, lr):
+def test_classify_fakes_must_be_a_bool():
+    with pytest.raises(TypeError, match="`classify_fakes` must be True or False"):
+        AuxiliaryClassifier(classify_fakes="no")
+    with pytest.raises(TypeError, match="`classify_fakes` must be True or False"):
+        toy_acgan(classify_fakes=0)
+
+
+def linear_acgan(w, lr, classify_fakes=True):
     """ACGAN whose G ignores z, G(z, y) = E[y], and whose D is linear: s(x) = a·x + b, q(x) = x W + c."""
     z, y = keras.Input((2,), name="z"), keras.Input((), dtype="int32", name="labels")
     zero = keras.layers.Dense(2, use_bias=False, kernel_initializer="zeros", trainable=False)(z)
@@ -81,16 +92,19 @@ def linear_acgan(w, lr):
     d.get_layer("logits").set_weights([np.array([[0.4], [-0.6]], np.float32), np.array([0.1], np.float32)])
     d.get_layer("class_logits").set_weights([np.array([[0.3, -0.2, 0.5], [0.1, 0.7, -0.4]], np.float32),
                                              np.array([0.05, -0.1, 0.2], np.float32)])
-    gan = ts.ACGAN(g, d, latent_dim=2, num_classes=K, class_weight=w)
+    gan = ts.ACGAN(g, d, latent_dim=2, num_classes=K, class_weight=w, classify_fakes=classify_fakes)
     gan.compile(d_optimizer=keras.optimizers.SGD(lr), g_optimizer=keras.optimizers.SGD(lr))
     return gan, table
 
 
-def test_one_acgan_step_updates_both_players_as_numpy_computes():
-    """D: ∇ of mean[softplus(−s(x)) + softplus(s(f))] + w·mean[CE(q(x), y) + CE(q(f), y)], f = E[y]; then G (its
-    label table E) against the updated D: ∇ of mean[softplus(−s(f))] + w·mean CE(q(f), y). SGD: Δ = −lr·∇."""
+@pytest.mark.parametrize("classify_fakes", [True, False], ids=["paper", "real_only"])
+def test_one_acgan_step_updates_both_players_as_numpy_computes(classify_fakes):
+    """D: ∇ of mean[softplus(−s(x)) + softplus(s(f))] + w·mean[CE(q(x), y) + CE(q(f), y)], f = E[y] (without
+    `classify_fakes`, the class term is w·mean CE(q(x), y)); then G (its label table E) against the updated D:
+    ∇ of mean[softplus(−s(f))] + w·mean CE(q(f), y). SGD: Δ = −lr·∇."""
     w, lr = 0.5, 0.1
-    gan, table = linear_acgan(w, lr)
+    gan, table = linear_acgan(w, lr, classify_fakes)
+    fakes = float(classify_fakes)  # 1 if D's class term holds the fakes' cross-entropy
     a, b = [v.numpy().astype(np.float64) for v in gan.discriminator.get_layer("logits").weights]
     W, c = [v.numpy().astype(np.float64) for v in gan.discriminator.get_layer("class_logits").weights]
     x, y = X.astype(np.float64), Y
@@ -98,11 +112,11 @@ def test_one_acgan_step_updates_both_players_as_numpy_computes():
     s_r, s_f = x @ a[:, 0] + b[0], f @ a[:, 0] + b[0]
     p_r, p_f = softmax(x @ W + c), softmax(f @ W + c)
     d_loss = np.mean(np.logaddexp(0, -s_r) + np.logaddexp(0, s_f))
-    d_class = w * np.mean(-log_softmax(x @ W + c)[np.arange(n), y] - log_softmax(f @ W + c)[np.arange(n), y])
+    d_class = w * np.mean(-log_softmax(x @ W + c)[np.arange(n), y] - fakes * log_softmax(f @ W + c)[np.arange(n), y])
     grad_a = (x.T @ -sig(-s_r) + f.T @ sig(s_f)) / n
     grad_b = np.mean(-sig(-s_r) + sig(s_f))
-    grad_W = w * (x.T @ (p_r - onehot) + f.T @ (p_f - onehot)) / n
-    grad_c = w * np.mean(p_r - onehot + p_f - onehot, axis=0)
+    grad_W = w * (x.T @ (p_r - onehot) + fakes * f.T @ (p_f - onehot)) / n
+    grad_c = w * np.mean(p_r - onehot + fakes * (p_f - onehot), axis=0)
     a, b, W, c = a[:, 0] - lr * grad_a, b - lr * grad_b, W - lr * grad_W, c - lr * grad_c
     s_f, p_f = f @ a + b[0], softmax(f @ W + c)
     grad_f = (-sig(-s_f)[:, None] * a[None, :] + w * (p_f - onehot) @ W.T) / n
@@ -257,9 +271,11 @@ def test_keras_file_round_trip(make, tmp_path):
 
 
 def test_acgan_config_keeps_its_arguments():
-    gan = toy_acgan(class_weight=0.25)
+    gan = toy_acgan(class_weight=0.25, classify_fakes=False)
     config = gan.get_config()
-    assert (config["num_classes"], config["class_weight"], config["class_head"]) == (K, 0.25, "class_logits")
+    assert (config["num_classes"], config["class_weight"], config["class_head"], config["classify_fakes"]) == (
+        K, 0.25, "class_logits", False)
+    assert not type(gan).from_config(config).techniques[0].classify_fakes
     assert config["techniques"] == []  # the class terms are builtin, not a user technique
 
 

@@ -158,6 +158,10 @@ class ACGAN(_Conditional, NonSaturatingGAN):
       L_D = −log σ(s(x)) − log(1 − σ(s(G(z, c)))) + w·(CE(q(x), y) + CE(q(G(z, c)), c)),
       L_G = −log σ(s(G(z, c))) + w·CE(q(G(z, c)), c),
 
+    or, with `classify_fakes=False` (not the paper's form), D's class term is w·CE(q(x), y) alone: D's class
+    head then learns the classes from real data only, so it cannot learn to recognise G's own marks for a
+    class, and G's class term asks for fakes that a classifier of real data assigns to c.
+
     per example, with CE the softmax cross-entropy, w = `class_weight`, and G's source term in the
     non-saturating form (as the paper's code and most implementations use). The class terms are the builtin
     technique `techniques.AuxiliaryClassifier` and are logged as d_/g_auxiliary_classifier; D's first output
@@ -175,11 +179,12 @@ class ACGAN(_Conditional, NonSaturatingGAN):
       num_classes: number of classes (positive int).
       class_weight: w, the weight of the class terms (>= 0; 1 in the paper).
       class_head: name of the discriminator layer that outputs the class logits.
+      classify_fakes: True (the paper) for D's class term on real and fake examples, False for real ones only.
       **kwargs: see `NonSaturatingGAN` and `tfgan_stable.GAN`.
     """
 
     def __init__(self, generator, discriminator, latent_dim, num_classes, class_weight=1.0,
-                 class_head="class_logits", **kwargs):
+                 class_head="class_logits", classify_fakes=True, **kwargs):
         self.num_classes = check_num_classes(num_classes)
         if isinstance(class_weight, bool) or not isinstance(class_weight, (int, float)) or not class_weight >= 0:
             raise ValueError(f"`class_weight` must be a non-negative number, got {class_weight!r}")
@@ -188,6 +193,7 @@ class ACGAN(_Conditional, NonSaturatingGAN):
             raise ValueError(f"`class_head` must be the name of the discriminator's class-logits layer, "
                              f"got {class_head!r}")
         self.class_head = class_head
+        self.classify_fakes = classify_fakes  # checked by AuxiliaryClassifier, built in __init__
         _check_inputs(generator, "generator", 2, "z and labels")
         _check_inputs(discriminator, "discriminator", 1, "the samples; ACGAN's discriminator predicts the class")
         if isinstance(discriminator, keras.Model) and discriminator.outputs is not None:
@@ -208,8 +214,9 @@ class ACGAN(_Conditional, NonSaturatingGAN):
         _check_label_input(generator, "generator")
 
     def builtin_techniques(self):
-        return [AuxiliaryClassifier(layer=self.class_head, weight=self.class_weight)]
+        return [AuxiliaryClassifier(layer=self.class_head, weight=self.class_weight,
+                                    classify_fakes=self.classify_fakes)]
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes, "class_weight": self.class_weight,
-                "class_head": self.class_head}
+                "class_head": self.class_head, "classify_fakes": self.classify_fakes}
