@@ -158,14 +158,14 @@ class ACGAN(_Conditional, NonSaturatingGAN):
       L_D = −log σ(s(x)) − log(1 − σ(s(G(z, c)))) + w·(CE(q(x), y) + CE(q(G(z, c)), c)),
       L_G = −log σ(s(G(z, c))) + w·CE(q(G(z, c)), c),
 
-    or, with `classify_fakes=False` (not the paper's form), D's class term is w·CE(q(x), y) alone: D's class
-    head then learns the classes from real data only, so it cannot learn to recognise G's own marks for a
-    class, and G's class term asks for fakes that a classifier of real data assigns to c.
-
     per example, with CE the softmax cross-entropy, w = `class_weight`, and G's source term in the
     non-saturating form (as the paper's code and most implementations use). The class terms are the builtin
     technique `techniques.AuxiliaryClassifier` and are logged as d_/g_auxiliary_classifier; D's first output
     gives the logged d_real / d_fake and is what techniques (penalties, unrolling) see as D's score.
+
+    With `classify_fakes=False` (not the paper's form), D's class term is w·CE(q(x), y) alone: D's class
+    head then learns the classes from real data only, so it cannot learn to recognise G's own marks for a
+    class, and G's class term asks for fakes that a classifier of real data assigns to c.
 
     Training batches are (images, labels) as for `ConditionalGAN`; the fakes take the labels of the real
     examples of the same update (c = y), so the fake class distribution is the data's. A packed
