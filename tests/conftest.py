@@ -17,3 +17,30 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         raise RuntimeError(f"the shared data folder is missing: {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def prepared_tfds(tmp_path_factory, shared_data):
+    """prepared_tfds(*names) -> one TFDS folder for the whole run in which those datasets are prepared.
+
+    Preparing MNIST from the IDX files takes about half a minute on one core. The folder is shared by every
+    pytest-xdist worker of the run (the parent of the workers' temporary folders), and a file lock per
+    dataset makes the first test that needs it prepare it while the others wait, then read the same files.
+    """
+    import fcntl
+
+    from tfgan_stable import data
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / "tfds"
+    folder.mkdir(exist_ok=True)
+
+    def prepare(*names):
+        for name in names:
+            with open(folder / f"{name}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+                data.load(name, "test", batch_size=1, data_dir=shared_data, tfds_dir=folder)
+        return folder
+    return prepare

@@ -1,7 +1,8 @@
 """tfgan_stable.data.load on the real local files (../shared/data), prepared by TFDS offline.
 
-TFDS prepares each dataset (both splits) once per session into a temporary folder (~7 s for MNIST and
-Fashion-MNIST each, ~4 s for CIFAR-10 on one core); the checks read the 10k-image test splits.
+TFDS prepares each dataset (both splits) once per test run into a folder shared by the pytest-xdist
+workers (conftest's `prepared_tfds`; about 30 s for MNIST on one core); the checks read the 10k-image test
+splits.
 """
 import gzip
 import hashlib
@@ -19,9 +20,9 @@ from tfgan_stable.data import tfds_builders
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]  # SOURCES.md
 
 
-@pytest.fixture(scope="session")
-def tfds_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("tfds")
+@pytest.fixture(scope="module")
+def tfds_dir(prepared_tfds):
+    return prepared_tfds("mnist", "fashion_mnist", "cifar10")
 
 
 def _all(ds):

@@ -47,6 +47,36 @@ def compare(cases, **options):
 """
 
 
+# The cases of the comparison tests below, one entry per test; one subprocess runs them all, so TensorFlow
+# starts once for the six tests (about 8 s each time on one core).
+COMPARISONS = {
+    "three_steps": """compare([
+        ("NonSaturatingGAN", False, {}), ("MinimaxGAN", False, {"real_label": 0.9, "label_noise": 0.2}),
+        ("MinimaxGAN", False, {"real_label_range": (0.7, 1.2), "fake_label_range": (0.0, 0.3), "label_noise": 0.2}),
+        ("LSGAN", False, {}), ("WGAN", False, {"n_critic": 2}), ("WGANGP", False, {"n_critic": 2}),
+        ("DRAGAN", False, {}), ("HingeGAN", False, {})])""",
+    "static_batches": """compare([
+        ("NonSaturatingGAN", False, {}), ("WGANGP", False, {"n_critic": 2}), ("DRAGAN", True, {}),
+        ("MinimaxGAN", True, {"label_noise": 0.3, "packing": 2})], drop_remainder=True)""",
+    "empty_replica": """compare([
+        ("NonSaturatingGAN", False, {}), ("MinimaxGAN", False, {"label_noise": 0.3}), ("LSGAN", False, {}),
+        ("WGANGP", False, {"n_critic": 1}), ("DRAGAN", False, {}), ("HingeGAN", True, {})],
+        examples=17, batch=8, generator_norm=False)""",
+    "critic_batches": """compare([("NonSaturatingGAN", True, {"n_critic": 2}), ("WGAN", False, {"n_critic": 4, "packing": 2})])""",
+    "packed": """compare([
+        ("NonSaturatingGAN", False, {"packing": 4}), ("MinimaxGAN", False, {"packing": 2, "label_noise": 0.3}),
+        ("WGANGP", False, {"packing": 2, "n_critic": 2}), ("DRAGAN", True, {"packing": 4})])""",
+    "xla": """compare([("WGAN", True, {"n_critic": 2}), ("WGANGP", True, {"n_critic": 2})])""",
+}
+
+
+@pytest.fixture(scope="module")
+def compared():
+    """{test's entry: {case: what _check reads}}, from one subprocess on 2 logical CPUs."""
+    calls = ", ".join(f"{key!r}: {call}" for key, call in COMPARISONS.items())
+    return run_python(COMMON + f"print(json.dumps({{{calls}}}))", devices=2, timeout=1800)
+
+
 def test_replicas_draw_different_z_that_tile_the_single_device_draw():
     result = run_python("""
 import json, numpy as np
@@ -82,14 +112,8 @@ def _check(result):
         assert r["same_logs"] and r["logs"] < 1e-5, (case, r)  # logged values are global-batch means
 
 
-def test_three_steps_on_two_replicas_equal_one_device():
-    _check(run_python(COMMON + """
-print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("MinimaxGAN", False, {"real_label": 0.9, "label_noise": 0.2}),
-                          ("MinimaxGAN", False, {"real_label_range": (0.7, 1.2), "fake_label_range": (0.0, 0.3),
-                                                 "label_noise": 0.2}),
-                          ("LSGAN", False, {}), ("WGAN", False, {"n_critic": 2}), ("WGANGP", False, {"n_critic": 2}),
-                          ("DRAGAN", False, {}), ("HingeGAN", False, {})])))
-""", devices=2))
+def test_three_steps_on_two_replicas_equal_one_device(compared):
+    _check(compared["three_steps"])
 
 
 def test_static_batches_draw_noise_without_collectives():
@@ -134,47 +158,31 @@ print(json.dumps({"tile": float(np.abs(np.concatenate(per_replica) - single).max
     assert result["words"] == [4 * 3 + 3] * 2, result  # each replica draws its 4 rows of 3, not all 8
 
 
-def test_static_batches_on_two_replicas_equal_one_device():
-    _check(run_python(COMMON + """
-print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("WGANGP", False, {"n_critic": 2}),
-                          ("DRAGAN", True, {}), ("MinimaxGAN", True, {"label_noise": 0.3, "packing": 2})],
-                         drop_remainder=True)))
-""", devices=2))
+def test_static_batches_on_two_replicas_equal_one_device(compared):
+    _check(compared["static_batches"])
 
 
-def test_a_final_batch_that_leaves_a_replica_empty():
+def test_a_final_batch_that_leaves_a_replica_empty(compared):
     """17 examples in batches of 8: the last global batch has 1 example, so replica 1 gets none. The step,
     its noise and its logs must still equal one device's (no division by zero, no NaN in the logs)."""
-    _check(run_python(COMMON + """
-print(json.dumps(compare([("NonSaturatingGAN", False, {}), ("MinimaxGAN", False, {"label_noise": 0.3}),
-                          ("LSGAN", False, {}), ("WGANGP", False, {"n_critic": 1}), ("DRAGAN", False, {}),
-                          ("HingeGAN", True, {})], examples=17, batch=8, generator_norm=False)))
-""", devices=2))
+    _check(compared["empty_replica"])
 
 
-def test_critic_batches_on_two_replicas_equal_one_device():
+def test_critic_batches_on_two_replicas_equal_one_device(compared):
     """n_critic = k splits each replica's 8 examples into k strided parts: the single device's parts (WGAN-GP
     and WGAN with n_critic = 2 are in the three-step test)."""
-    _check(run_python(COMMON + """
-print(json.dumps(compare([("NonSaturatingGAN", True, {"n_critic": 2}), ("WGAN", False, {"n_critic": 4, "packing": 2})])))
-""", devices=2))
+    _check(compared["critic_batches"])
 
 
-def test_packed_discriminator_on_two_replicas_equals_one_device():
+def test_packed_discriminator_on_two_replicas_equals_one_device(compared):
     """PacGAN: each replica packs its own 8 examples; with 8 divisible by m the packs are the single device's."""
-    _check(run_python(COMMON + """
-print(json.dumps(compare([("NonSaturatingGAN", False, {"packing": 4}),
-                          ("MinimaxGAN", False, {"packing": 2, "label_noise": 0.3}),
-                          ("WGANGP", False, {"packing": 2, "n_critic": 2}), ("DRAGAN", True, {"packing": 4})])))
-""", devices=2))
+    _check(compared["packed"])
 
 
-def test_three_steps_on_two_replicas_equal_one_device_with_xla():
+def test_three_steps_on_two_replicas_equal_one_device_with_xla(compared):
     """XLA-compiled sides under the strategy: the critic families here; NS-GAN with XLA is in the critic-batch
     test, DRAGAN with XLA in the static-batch and packed tests."""
-    _check(run_python(COMMON + """
-print(json.dumps(compare([("WGAN", True, {"n_critic": 2}), ("WGANGP", True, {"n_critic": 2})])))
-""", devices=2))
+    _check(compared["xla"])
 
 
 def test_synchronized_batch_norm_with_xla_under_a_strategy_is_a_clear_error():
