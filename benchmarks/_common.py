@@ -43,9 +43,6 @@ def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, 
         discriminator = ts.nets.dcgan_discriminator(image_shape, norm=family_class.discriminator_norm, packing=packing)
     gan = family_class(ts.nets.dcgan_generator(latent_dim, image_shape=image_shape), discriminator,
                        latent_dim=latent_dim, seed=seed, techniques=techniques, **family_kwargs)
-    def adam(side):
-        return keras.optimizers.Adam(settings.get(f"{side}_learning_rate", 2e-4), beta_1=0.5)
-
     if pretrain_steps:
         stages = ts.pretraining.stage_sizes(image_shape[0])
         ts.pretraining.pretrain_generator(gan.generator, pretrain_images, latent_dim, steps_per_stage=pretrain_steps,
@@ -55,11 +52,22 @@ def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, 
         steps -= len(stages) * pretrain_steps
         if steps <= 0:
             raise ValueError(f"the pre-training's {len(stages)} x {pretrain_steps} generator steps use up the budget")
-    gan.compile(d_optimizer=OPTIMIZERS.get(family, lambda: adam("d"))(),
-                g_optimizer=OPTIMIZERS.get(family, lambda: adam("g"))())
+    gan.compile(d_optimizer=OPTIMIZERS.get(family, lambda: adam(settings, "d", 2e-4, gan.n_critic * steps))(),
+                g_optimizer=OPTIMIZERS.get(family, lambda: adam(settings, "g", 2e-4, steps))())
     dataset = make_dataset(gan.n_critic * 64 * packing)
     gan.fit(dataset.repeat(), epochs=1, steps_per_epoch=steps, verbose=0)  # repeat: a finite split may run out
     return gan
+
+
+def adam(settings, side, learning_rate, updates):
+    """Adam(·, β1 = 0.5) for player `side` ("d" or "g") under the benchmark `settings` of `parse_config`:
+    `{side}_learning_rate` replaces `learning_rate` (TTUR), and `lr_decay_to=f` decays the rate linearly from
+    its initial value η to f·η over the player's `updates` optimizer steps (η_t = η − (1 − f)·η·t / updates)."""
+    rate = settings.get(f"{side}_learning_rate", learning_rate)
+    if "lr_decay_to" in settings:
+        rate = keras.optimizers.schedules.PolynomialDecay(rate, decay_steps=updates,
+                                                          end_learning_rate=settings["lr_decay_to"] * rate, power=1.0)
+    return keras.optimizers.Adam(rate, beta_1=0.5)
 
 
 def define_seed_flags(seeds, data_dir=DATA_DIR):
@@ -90,12 +98,17 @@ def training_data(dataset, data_dir, seed, with_labels=False):
     return make_dataset
 
 
+#: Items of a `--config` that are settings of the benchmark (`adam`), not keyword arguments of the family.
+SETTINGS = ("d_learning_rate", "g_learning_rate", "lr_decay_to")
+
+
 def parse_config(spec):
     """Parses a training configuration written on the command line into (techniques, family kwargs, settings).
 
     `spec` is "none" (the plain family) or items joined by "+": `Name(key=value, ...)` builds
     `tfgan_stable.techniques.Name` (fresh objects on every call: techniques hold state), and `key=value` is
-    either a setting of the benchmark (`d_learning_rate`, `g_learning_rate`: TTUR) or a keyword argument
+    either a setting of the benchmark (`d_learning_rate`, `g_learning_rate`: TTUR; `lr_decay_to`: a linear
+    decay of both rates, see `adam`) or a keyword argument
     of the family (e.g. `real_label=0.9`). Values are Python literals, e.g.
     "EMA(decay=0.999)+InstanceNoise(stddev=0.1, decay_steps=5000)+real_label=0.9".
     """
@@ -118,7 +131,7 @@ def parse_config(spec):
             techniques.append(getattr(ts.techniques, node.func.id)(**kwargs))
         else:
             for key, value in kwargs.items():
-                (settings if key in ("d_learning_rate", "g_learning_rate") else family_kwargs)[key] = value
+                (settings if key in SETTINGS else family_kwargs)[key] = value
     return techniques, family_kwargs, settings
 
 

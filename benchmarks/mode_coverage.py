@@ -36,7 +36,7 @@ from absl import app, flags  # noqa: E402
 
 import keras  # noqa: E402
 import tfgan_stable as ts  # noqa: E402
-from _common import DEPARTURES_TOY, RESULTS, append_results, cores, format_mean_se, parse_config  # noqa: E402
+from _common import DEPARTURES_TOY, RESULTS, adam, append_results, cores, format_mean_se, parse_config  # noqa: E402
 
 flags.DEFINE_list("distributions", ["ring8", "grid25"], "toy mixtures")
 flags.DEFINE_list("families", sorted(f for f in ts.FAMILIES if not ts.get_family(f).conditional),
@@ -66,9 +66,8 @@ def run(distribution, family, packing, config, seed):
     gan = ts.get_family(family)(ts.nets.mlp_generator(2), discriminator, latent_dim=2,
                                 seed=seed, techniques=techniques, **family_kwargs)
     # XLA unless a technique cannot take it (none can on one replica today; `compile` would say).
-    gan.compile(d_optimizer=keras.optimizers.Adam(settings.get("d_learning_rate", F.learning_rate), beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(settings.get("g_learning_rate", F.learning_rate), beta_1=0.5),
-                jit_compile=True)
+    gan.compile(d_optimizer=adam(settings, "d", F.learning_rate, gan.n_critic * F.steps),
+                g_optimizer=adam(settings, "g", F.learning_rate, F.steps), jit_compile=True)
     # n_critic disjoint critic batches of 100 packs per step (WGAN, WGAN-GP: 5).
     gan.fit(ts.data.toy_dataset(distribution, batch_size=gan.n_critic * 100 * packing, seed=seed), epochs=1,
             steps_per_epoch=F.steps, verbose=0)
