@@ -23,16 +23,29 @@ class Recorder(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
-        self.generator, self.discriminator = [], []
+        self.generator, self.discriminator, self.latents = [], [], []
 
     def on_train_batch_end(self, batch, logs=None):
         self.generator.append([w.numpy().astype(np.float64) for w in self.model.generator.weights])
+        self.latents += [t.z.numpy().astype(np.float64) for t in self.model.techniques if isinstance(t, LatentRecorder)]
         self.discriminator.append([w.numpy().astype(np.float64) for w in self.model.discriminator.trainable_weights])
+
+
+class LatentRecorder(T.Technique):
+    """Keeps the latent batch of the last generator update (to replay the EMA generator's statistics)."""
+
+    def attach(self, gan):
+        self.z = self.add_weight(shape=(8, LATENT), initializer="zeros", trainable=False, name="z")
+        super().attach(gan)
+
+    def after_generator_update(self, gan, ctx):
+        self.z.assign(ctx.z)
 
 
 def fit(technique, steps=5):
     g, d = nets()
-    gan = compiled(ts.NonSaturatingGAN(g, d, latent_dim=LATENT, techniques=[technique]), 0.2)
+    techniques = technique if isinstance(technique, list) else [technique]
+    gan = compiled(ts.NonSaturatingGAN(g, d, latent_dim=LATENT, techniques=techniques), 0.2)
     initial = ([w.numpy().astype(np.float64) for w in g.weights],
                [w.numpy().astype(np.float64) for w in d.trainable_weights])
     recorder = Recorder()
@@ -66,14 +79,21 @@ def test_historical_averaging_keeps_the_mean_of_past_weights():
 
 @pytest.mark.parametrize("start_step", [0, 3])
 def test_ema_follows_the_recursion_and_is_what_generate_and_export_use(start_step, tmp_path):
-    """θ̄_t = d·θ̄_{t−1} + (1 − d)·θ_t from update `start_step` on (copies before); BN statistics copied."""
-    decay = 0.7
-    gan, (g0, _), recorder, _ = fit(T.EMA(decay=decay, start_step=start_step))
-    trainable = [w.trainable for w in gan.generator.weights]
+    """θ̄_t = d·θ̄_{t−1} + (1 − d)·θ_t from update `start_step` on (copies before); the averaged G's BN
+    statistics follow its own activations on each update's z: μ̄ ← m·μ̄ + (1 − m)·mean(h), likewise the
+    variance, with h = tanh(z·W̄ + b̄) the input of its BN layer (not the trained G's statistics)."""
+    decay, momentum = 0.7, 0.99  # Keras' BatchNormalization default momentum
+    gan, (g0, _), recorder, _ = fit([T.EMA(decay=decay, start_step=start_step), LatentRecorder()])
+    trainable = [w.trainable for w in gan.generator.weights]  # kernel, bias, γ, β, μ̄, σ̄², kernel, bias
+    assert trainable == [True, True, True, True, False, False, True, True]
     average = g0
-    for t, snapshot in enumerate(recorder.generator, start=1):
-        average = [(decay * a + (1 - decay) * w) if train and t > start_step else w
+    for t, (snapshot, z) in enumerate(zip(recorder.generator, recorder.latents), start=1):
+        average = [(decay * a + (1 - decay) * w) if train and t > start_step else (w if train else a)
                    for a, w, train in zip(average, snapshot, trainable)]
+        h = np.tanh(z @ average[0] + average[1])
+        average[4] = momentum * average[4] + (1 - momentum) * h.mean(axis=0)
+        average[5] = momentum * average[5] + (1 - momentum) * h.var(axis=0)
+    assert not np.allclose(average[4], recorder.generator[-1][4], atol=1e-4)  # not the trained G's statistics
     ema = gan.techniques[0].average
     for got, expected in zip(ema.weights, average):
         np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, atol=1e-6)
