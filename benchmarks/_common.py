@@ -61,8 +61,9 @@ def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, 
 
 def adam(settings, side, learning_rate, updates):
     """Adam(·, β1 = 0.5) for player `side` ("d" or "g") under the benchmark `settings` of `parse_config`:
-    `{side}_learning_rate` replaces `learning_rate` (TTUR), and `lr_decay_to=f` decays the rate linearly from
-    its initial value η to f·η over the player's `updates` optimizer steps (η_t = η − (1 − f)·η·t / updates)."""
+    `{side}_learning_rate` replaces `learning_rate` (TTUR), and `lr_decay_to=f` decays the rate linearly
+    from its initial value η to f·η over the player's `updates` optimizer steps,
+    η_t = η − (1 − f)·η·t / updates."""
     rate = settings.get(f"{side}_learning_rate", learning_rate)
     if "lr_decay_to" in settings:
         rate = keras.optimizers.schedules.PolynomialDecay(rate, decay_steps=updates,

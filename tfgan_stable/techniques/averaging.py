@@ -87,8 +87,9 @@ class EMA(Technique):
     latent batch (and labels), so that its moving mean and variance follow its own activations,
     μ̄ ← m·μ̄ + (1 − m)·mean_batch(h(θ̄)), with the layer's momentum m. The trained generator's statistics
     belong to θ, not θ̄; BigGAN recomputes "standing statistics" for its averaged generator for the same
-    reason: normalising θ̄'s activations with θ's statistics shifts every sample. This costs one forward pass of the generator per update. Other non-trainable weights (spectral-norm vectors,
-    VBN reference statistics, growth factors) are copied from the trained generator.
+    reason: normalising θ̄'s activations with θ's statistics shifts every sample. This costs one forward
+    pass of the generator per update. Other non-trainable weights (spectral-norm vectors, VBN reference
+    statistics, growth factors) are copied from the trained generator.
 
     The averaged generator is what `GAN.generate`, `GAN.export_generator`,
     `callbacks.ImageGrid` and `metrics.SampleMetrics` use (`GAN.sampler`); the trained one stays
