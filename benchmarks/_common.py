@@ -16,6 +16,7 @@ DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", 
 # Optimizers from each family's paper; DCGAN's Adam(2e-4, 0.5) otherwise.
 OPTIMIZERS = {"wgan": lambda: keras.optimizers.RMSprop(5e-5),
               "wgan_gp": lambda: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)}
+OPTIMIZERS_TEXT = {"wgan": "RMSprop(5e-5)", "wgan_gp": "Adam(1e-4, beta_1=0, beta_2=0.9)"}
 
 
 def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, packing=1, config="none",
@@ -27,13 +28,17 @@ def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, 
     disjoint critic batches of 64 discriminator inputs (64 · m images with PacGAN packing m). The
     discriminator's normalisation is the family's `discriminator_norm` (layer norm for the gradient-penalty
     families, whose per-example penalties batch statistics would couple). `config` adds techniques and family
-    options (`parse_config`; its learning rates replace Adam's 2e-4, for the families trained with Adam).
+    options (`parse_config`; its learning rates replace Adam's 2e-4 for the families trained with Adam, and are
+    refused, with a `ValueError`, for WGAN and WGAN-GP, which keep their papers' optimizers).
     With `pretrain_steps` = P > 0 the nets are first pre-trained on `pretrain_images`
     (`tfgan_stable.pretraining`: P L1 steps at each resolution of G, then P least-squares steps of D), and the
     GAN trains `steps` − (number of resolutions)·P steps, so that G gets `steps` updates in all.
     """
     keras.utils.set_random_seed(seed)
     techniques, family_kwargs, settings = parse_config(config)
+    if family in OPTIMIZERS and settings:
+        raise ValueError(f"{family} trains with its paper's optimizer ({OPTIMIZERS_TEXT[family]}); the rate "
+                         f"settings {', '.join(sorted(settings))} of --config apply only to Adam-trained families")
     family_class = ts.get_family(family)
     if issubclass(family_class, ts.EnergyGAN):  # EBGAN, BEGAN: an autoencoder discriminator, which does not pack
         if packing != 1:
