@@ -16,7 +16,6 @@ DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", 
 # Optimizers from each family's paper; DCGAN's Adam(2e-4, 0.5) otherwise.
 OPTIMIZERS = {"wgan": lambda: keras.optimizers.RMSprop(5e-5),
               "wgan_gp": lambda: keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)}
-OPTIMIZERS_TEXT = {"wgan": "RMSprop(5e-5)", "wgan_gp": "Adam(1e-4, beta_1=0, beta_2=0.9)"}
 
 
 def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, packing=1, config="none",
@@ -37,7 +36,9 @@ def train_dcgan(family, make_dataset, image_shape, steps, seed, latent_dim=100, 
     keras.utils.set_random_seed(seed)
     techniques, family_kwargs, settings = parse_config(config)
     if family in OPTIMIZERS and settings:
-        raise ValueError(f"{family} trains with its paper's optimizer ({OPTIMIZERS_TEXT[family]}); the rate "
+        paper = OPTIMIZERS[family]()
+        raise ValueError(f"{family} trains with its paper's optimizer ({type(paper).__name__}, learning rate "
+                         f"{float(paper.learning_rate):g}); the rate "
                          f"settings {', '.join(sorted(settings))} of --config apply only to Adam-trained families")
     family_class = ts.get_family(family)
     if issubclass(family_class, ts.EnergyGAN):  # EBGAN, BEGAN: an autoencoder discriminator, which does not pack
