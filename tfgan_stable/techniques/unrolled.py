@@ -6,6 +6,19 @@ import tensorflow as tf
 from tfgan_stable.techniques.base import Technique
 
 
+def _sqrt(v):
+    """√v for v ≥ 0 whose derivative at v = 0 is 0 instead of ∞.
+
+    Adam's second moment v is exactly 0 for a weight whose gradient has been 0 on every step so far (a
+    maxout piece never selected, a dead ReLU unit). Differentiating the look-ahead through √v there gives
+    ∞ · 0 = NaN in G's gradient. On the first step v = (1 − β₂) g², so √v = √(1 − β₂) · |g|: a kink at
+    g = 0 like |x|, where TensorFlow's gradient of tf.abs is sign(0) = 0. Taking 0 here is the same
+    subgradient choice. The value is √v unchanged.
+    """
+    positive = v > 0
+    return tf.where(positive, tf.sqrt(tf.where(positive, v, tf.ones_like(v))), tf.zeros_like(v))
+
+
 class _FunctionalRule:
     """The update rule of a Keras optimizer on tensors: (weights, grads, slots, iteration) -> new ones.
 
@@ -84,7 +97,7 @@ class _FunctionalRule:
         alpha = lr * tf.sqrt(1 - tf.pow(beta_2, step)) / (1 - tf.pow(beta_1, step))
         m = m + (g - m) * (1 - beta_1)
         v = v + (tf.square(g) - v) * (1 - beta_2)
-        return w - (m * alpha) / (tf.sqrt(v) + opt.epsilon), [m, v]
+        return w - (m * alpha) / (_sqrt(v) + opt.epsilon), [m, v]
 
     def _rmsprop(self, w, g, s, lr, iteration):
         opt = self.opt
