@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from tests.conftest import REPO
-from tests.subproc import run_together, worker_configs
+from tests.subproc import EXIT_NOW, run_together, worker_configs
 
 # One script for all three processes: argv = (mode, output prefix); it saves <prefix>.npz (and, for the
 # reference, <prefix>_mirrored.npz) and prints its logs as JSON.
@@ -86,9 +86,9 @@ def _max_diff(a, b):
 
 def test_two_workers_end_with_the_single_process_weights(tmp_path):
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    commands = {f"worker{i}": ([sys.executable, "-c", _SCRIPT, "worker", str(tmp_path / f"worker{i}")],
+    commands = {f"worker{i}": ([sys.executable, "-c", _SCRIPT + EXIT_NOW, "worker", str(tmp_path / f"worker{i}")],
                                {**env, "TF_CONFIG": config}) for i, config in enumerate(worker_configs(2))}
-    commands["reference"] = ([sys.executable, "-c", _SCRIPT, "reference", str(tmp_path / "reference")], env)
+    commands["reference"] = ([sys.executable, "-c", _SCRIPT + EXIT_NOW, "reference", str(tmp_path / "reference")], env)
     logs = {name: json.loads(out.strip().splitlines()[-1])
             for name, out in run_together(commands, tmp_path, _TIMEOUT).items()}
     w0, w1 = logs["worker0"], logs["worker1"]
