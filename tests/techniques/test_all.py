@@ -23,6 +23,7 @@ TECHNIQUES = {
     "orthogonal_regularization": lambda: [T.OrthogonalRegularization(1e-3, player="both")],
     "ema": lambda: [T.EMA(0.5)],
     "pulling_away": lambda: [T.PullingAway("hidden", 0.1)],
+    "top_k": lambda: [T.TopK(0.5, decay=0.5, decay_steps=1)],
 }
 
 
@@ -93,7 +94,8 @@ def train(strategy, jit):
         if not jit:  # (XLA: a state update and a transform inside the compiled step; the rest in graph mode,
                      # where FeatureMatching's all-reduce inside the gradient can run)
             techniques += [T.HistoricalAveraging(0.1), T.OrthogonalRegularization(1e-2, player="both"),
-                           T.R1(1.0), T.R2(0.5), T.FeatureMatching("hidden", weight=0.5)]
+                           T.R1(1.0), T.R2(0.5), T.FeatureMatching("hidden", weight=0.5),
+                           T.TopK(0.5, decay=0.5, decay_steps=1)]
         gan = ts.NonSaturatingGAN(g, d, latent_dim=3, seed=3, techniques=techniques)
         gan.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05), jit_compile=jit)
     history = gan.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=1, verbose=0).history  # 3 steps

@@ -704,6 +704,8 @@ class GAN(keras.Model):
                 per_example = tf.zeros_like(ctx.fake_logits)
             else:
                 per_example = self.generator_loss(ctx.fake_logits, ctx.real_logits, step)
+                for t in self.techniques:
+                    per_example = t.reweight_generator_loss(per_example, ctx)
             terms = [(t, t.generator_term(self, ctx)) for t in self.techniques]
             loss, logs = self._reduce("generator", per_example, terms, global_batch, ctx.local_batch, self.generator)
             loss = self.g_optimizer.scale_loss(loss)  # the loss scale (mixed precision), or the loss itself

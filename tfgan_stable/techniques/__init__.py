@@ -10,6 +10,7 @@ Each one plugs into any GAN family through `techniques=[...]` (see `Technique` f
 - `EMA`: an exponential moving average of G, used for sampling and export.
 - `ExperienceReplay`: part of D's fakes come from a buffer of past fakes.
 - `Unrolled`: G's loss against D after k look-ahead updates.
+- `TopK`: G learns only from the k fakes D rates as most realistic.
 - `DiffAugment`: the same differentiable augmentation on D's real and fake inputs.
 - `PullingAway`: EBGAN's term that spreads D's codes of the fakes apart.
 - `MutualInformation`: InfoGAN's term, a head Q on D recovers G's latent codes (built into `InfoGAN`).
@@ -30,8 +31,9 @@ from tfgan_stable.techniques.penalties import R1, R2, DRAGANPenalty, GradientPen
 from tfgan_stable.techniques.pulling_away import PullingAway
 from tfgan_stable.techniques.regularizers import OrthogonalRegularization
 from tfgan_stable.techniques.replay import ExperienceReplay
+from tfgan_stable.techniques.top_k import TopK
 from tfgan_stable.techniques.unrolled import Unrolled
 
 __all__ = ["Technique", "UpdateContext", "GradientPenalty", "DRAGANPenalty", "R1", "R2", "InstanceNoise",
            "FeatureMatching", "HistoricalAveraging", "OrthogonalRegularization", "EMA", "ExperienceReplay",
-           "Unrolled", "DiffAugment", "PullingAway", "MutualInformation", "AuxiliaryClassifier"]
+           "Unrolled", "TopK", "DiffAugment", "PullingAway", "MutualInformation", "AuxiliaryClassifier"]

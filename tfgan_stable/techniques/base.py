@@ -48,7 +48,9 @@ class Technique(keras.layers.Layer):
        "real" or "fake"): what D sees (instance noise, augmentation, replayed fakes).
     3. `discriminator_term(gan, ctx)` or `generator_term(gan, ctx)` inside the loss (possibly
        XLA-compiled): a per-example ([batch] or [packs]) or scalar loss term, or None. With
-       `replaces_generator_loss = True` the generator term replaces the family's generator loss.
+       `replaces_generator_loss = True` the generator term replaces the family's generator loss;
+       otherwise `reweight_generator_loss(per_example, ctx)` may first reweight the family's per-example
+       generator loss (top-k updates).
     4. `after_discriminator_update(gan, ctx)` / `after_generator_update(gan, ctx)` after the optimizer
        update, in the replica function: state updates (use `distribute.update_variables` for
        variables that must stay identical on every replica). `ctx.fake` holds the update's fakes.
@@ -109,6 +111,10 @@ class Technique(keras.layers.Layer):
     def generator_term(self, gan, ctx):
         """An extra generator loss term (per-example or scalar), or None."""
         return None
+
+    def reweight_generator_loss(self, per_example, ctx):
+        """The family's per-example generator loss as this technique weights it (by default unchanged)."""
+        return per_example
 
     def lookahead_discriminator(self, gan, ctx):
         """A function (samples, labels) → logits for the generator's loss instead of D, or None."""
