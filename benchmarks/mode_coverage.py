@@ -49,6 +49,8 @@ flags.DEFINE_float("learning_rate", 1e-4, "Adam learning rate of both players (a
                    "d_learning_rate / g_learning_rate)")
 flags.DEFINE_multi_string("config", ["none"], "techniques and family options, e.g. \"EMA(decay=0.999)+real_label=0.9\" "
                           "(repeat the flag for several configurations)")
+flags.DEFINE_list("keep", ["1"], "shares for Jacobian-based truncation at sampling (`GAN.generate(keep=...)`); "
+                  "each trained run is scored once per share, 1 = the plain sampler")
 flags.DEFINE_string("results", RESULTS, "markdown file to append to")
 F = flags.FLAGS
 
@@ -71,10 +73,19 @@ def run(distribution, family, packing, config, seed):
     # n_critic disjoint critic batches of 100 packs per step (WGAN, WGAN-GP: 5).
     gan.fit(ts.data.toy_dataset(distribution, batch_size=gan.n_critic * 100 * packing, seed=seed), epochs=1,
             steps_per_epoch=F.steps, verbose=0)
-    result = ts.metrics.mode_coverage(gan.generate(2500, seed=seed + 1000).numpy(), mixture.centers, mixture.std)
-    print(f"{distribution} {family} m={packing} [{config}] seed {seed}: {result['modes']} modes, "
-          f"{100 * result['high_quality']:.1f}% high quality, reverse KL {result['reverse_kl']:.3f}", flush=True)
-    return result
+    results = []
+    for keep in map(float, F.keep):
+        samples = gan.generate(2500, seed=seed + 1000, keep=None if keep == 1 else keep).numpy()
+        results.append(ts.metrics.mode_coverage(samples, mixture.centers, mixture.std))
+        print(f"{distribution} {family} m={packing} [{config}]{label(keep)} seed {seed}: {results[-1]['modes']} "
+              f"modes, {100 * results[-1]['high_quality']:.1f}% high quality, reverse KL "
+              f"{results[-1]['reverse_kl']:.3f}", flush=True)
+    return results
+
+
+def label(keep):
+    """How a sampler with Jacobian-based truncation is named in the output ('' for the plain one)."""
+    return "" if keep == 1 else f" keep={keep:g}"
 
 
 def main(_):
@@ -85,20 +96,23 @@ def main(_):
         for family in F.families:
             for packing, config in ((p, c) for p in map(int, F.packing) for c in F.config):
                 t = time.time()
-                results = [run(distribution, family, packing, config, seed) for seed in seeds]
-                num_modes = results[0]["num_modes"]
-                modes = format_mean_se([r["modes"] for r in results], 1)
-                full = sum(r["modes"] == num_modes for r in results)
-                quality = format_mean_se([r["high_quality"] for r in results], 1, scale=100)
-                kl = format_mean_se([r["reverse_kl"] for r in results], 3)  # nan (no covered mode) is left out
-                rows.append(f"| {distribution} | {family} | {packing} | {config} | {modes} of {num_modes} | "
-                            f"{full}/{F.seeds} | {quality}% | {kl} | {(time.time() - t) / 60 / F.seeds:.1f} |")
-                print(rows[-1], flush=True)
+                per_seed = [run(distribution, family, packing, config, seed) for seed in seeds]
+                for keep, results in zip(map(float, F.keep), zip(*per_seed)):
+                    num_modes = results[0]["num_modes"]
+                    modes = format_mean_se([r["modes"] for r in results], 1)
+                    full = sum(r["modes"] == num_modes for r in results)
+                    quality = format_mean_se([r["high_quality"] for r in results], 1, scale=100)
+                    kl = format_mean_se([r["reverse_kl"] for r in results], 3)  # nan (no covered mode) is left out
+                    rows.append(f"| {distribution} | {family} | {packing} | {config}{label(keep)} | {modes} of "
+                                f"{num_modes} | {full}/{F.seeds} | {quality}% | {kl} | "
+                                f"{(time.time() - t) / 60 / F.seeds:.1f} |")
+                    print(rows[-1], flush=True)
     minutes = (time.time() - start) / 60
     command = (f"python benchmarks/mode_coverage.py --distributions={','.join(F.distributions)} "
                f"--families={','.join(F.families)} --packing={','.join(F.packing)} "
                f"--learning_rate={F.learning_rate:g} --seeds={F.seeds} --seed_start={F.seed_start} --steps={F.steps}"
-               + "".join(f" --config=\"{c}\"" for c in F.config if F.config != ["none"]))
+               + "".join(f" --config=\"{c}\"" for c in F.config if F.config != ["none"])
+               + (f" --keep={','.join(F.keep)}" if F.keep != ["1"] else ""))
     note = (f"seeds {seeds[0]}..{seeds[-1]}, {F.steps} steps, 100 packs of m samples per discriminator update, "
             f"Adam({F.learning_rate:g}, 0.5), XLA; mean ± standard error over the {F.seeds} seeds (\"all modes\": "
             f"seeds that covered every mode; the reverse KL leaves out seeds that covered no mode); wall time "

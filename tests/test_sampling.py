@@ -75,3 +75,46 @@ def test_global_mean_is_the_mean_over_every_replica_s_examples():
         tape.watch(x)
         m = global_mean(x)
     np.testing.assert_allclose(tape.gradient(m, x).numpy(), np.full((4, 3), 1 / 12))
+
+
+def _tanh_generator():
+    """G(z) = tanh(z W + c) A + b, z in R³, samples in R², with fixed random weights (float64 in numpy)."""
+    import keras
+    keras.utils.set_random_seed(4)
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(5, activation="tanh",
+                                                                   bias_initializer="random_normal"),
+                             keras.layers.Dense(2, bias_initializer="random_normal")])
+
+
+def _numpy_jacobian_norms(g, z):
+    """‖J‖_F of G at each row of z from the chain rule: J = A^T diag(1 − tanh²(zW + c)) W^T per row."""
+    w, c, a, _ = (v.numpy().astype(np.float64) for v in g.weights)
+    slope = 1 - np.tanh(z @ w + c) ** 2  # [n, 5]
+    jac = np.einsum("hk,nh,dh->nkd", a, slope, w)  # ∂out_k / ∂z_d
+    return np.sqrt((jac ** 2).sum(axis=(1, 2)))
+
+
+def test_jacobian_norms_against_the_chain_rule():
+    g = _tanh_generator()
+    z = np.random.RandomState(0).normal(size=(7, 3))
+    samples, norms = sampling.jacobian_norms(lambda v: g(v, training=False), z)
+    np.testing.assert_allclose(norms.numpy(), _numpy_jacobian_norms(g, z), rtol=1e-5)
+    np.testing.assert_allclose(samples.numpy(), g(z.astype(np.float32)).numpy(), rtol=1e-6)
+
+
+def test_generate_with_keep_returns_the_draws_with_the_smallest_jacobians_in_draw_order():
+    """keep = 0.6, num = 6: ⌈6 / 0.6⌉ = 10 latents from the seed; the 6 with the smallest ‖J‖_F, in order."""
+    import keras
+    import tfgan_stable as ts
+    g = _tanh_generator()
+    gan = ts.NonSaturatingGAN(g, keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), latent_dim=3)
+    z = sampling.latent_normal(10, 3, 5).numpy().astype(np.float64)
+    chosen = np.sort(np.argsort(_numpy_jacobian_norms(g, z))[:6])
+    want = g(z[chosen].astype(np.float32)).numpy()
+    np.testing.assert_allclose(gan.generate(6, seed=5, keep=0.6, batch_size=4).numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(gan.generate(6, seed=5, keep=1.0).numpy(), gan.generate(6, seed=5).numpy())
+    for bad in (0.0, 1.5, True, "half"):
+        with pytest.raises(ValueError, match="`keep`"):
+            gan.generate(6, keep=bad)
+    with pytest.raises(ValueError, match="`keep`.*give `num`"):
+        gan.generate(z=z[:3], keep=0.5)

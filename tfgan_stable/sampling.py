@@ -117,3 +117,28 @@ def truncated_normal_from_uniform(u, truncation=None):
     bound = tf.where(t > 0, t, tf.constant(1e4, tf.float32))
     cdf = 0.5 * (1.0 + tf.math.erf(bound / tf.sqrt(2.0)))  # Φ(t)
     return tf.math.ndtri((1.0 - cdf) + u * (2.0 * cdf - 1.0))
+
+
+def jacobian_norms(fn, z):
+    """‖∂fn(z)ᵢ/∂zᵢ‖_F for every row zᵢ of z: how fast the generator's output moves with its latent.
+
+    Exact, with one forward-mode pass per latent dimension j (‖J‖²_F = Σⱼ ‖J eⱼ‖²). The rows of fn's output
+    must depend only on their own latent row, as a generator's do in inference mode (batch norm with its
+    moving statistics). Used by Jacobian-based truncation (`GAN.generate(..., keep=...)`).
+
+    Args:
+      fn: a function [n, d] latents → [n, ...] samples.
+      z: latents [n, d].
+
+    Returns:
+      (samples fn(z), norms [n]).
+    """
+    z = tf.convert_to_tensor(z, tf.float32)
+    num, dim = tf.shape(z)[0], z.shape[-1]
+    squared, samples = 0.0, None
+    for j in range(dim):
+        with tf.autodiff.ForwardAccumulator(z, tf.one_hot(tf.fill([num], j), dim)) as accumulator:
+            samples = fn(z)
+        tangent = tf.cast(accumulator.jvp(samples), tf.float32)
+        squared += tf.reduce_sum(tf.reshape(tf.square(tangent), [num, -1]), axis=1)
+    return samples, tf.sqrt(squared)

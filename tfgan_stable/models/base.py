@@ -779,7 +779,8 @@ class GAN(keras.Model):
         return {name: self._trackers[name].result() for name in logs}
 
     # ------------------------------------------------------------------ sampling and export
-    def generate(self, num=None, z=None, seed=0, truncation=None, batch_size=256, raw=False, labels=None):
+    def generate(self, num=None, z=None, seed=0, truncation=None, batch_size=256, raw=False, labels=None,
+                 keep=None):
         """Generates samples G(z) in inference mode, with the `sampler` (e.g. the EMA generator).
 
         A generator that takes labels (`ConditionalGAN`, `ACGAN`) needs `labels`, one class id per sample
@@ -794,6 +795,12 @@ class GAN(keras.Model):
           batch_size: samples per generator call.
           raw: use the trained `generator` even when a technique supplies an averaged one.
           labels: class ids [n] (or [n, 1]) for a generator that takes labels; sample i has class labels[i].
+          keep: Jacobian-based truncation (Tanielian et al. 2020, "Learning disconnected manifolds: a no
+            GAN's land"), a share in (0, 1]: ⌈num / keep⌉ latents are drawn from `seed` and the `num` whose
+            samples move least with z (smallest ‖∂G(z)/∂z‖_F, `sampling.jacobian_norms`) are returned, in
+            the order drawn. A continuous G that covers separated modes must stretch the thin regions of z
+            between them; their samples, off the data, have the largest Jacobians. Needs `num`, not `z` or
+            `labels`; costs latent_dim forward passes per sample. The exported signatures do not apply it.
 
         Returns:
           A tensor of samples.
@@ -806,16 +813,31 @@ class GAN(keras.Model):
             num = int(tf.convert_to_tensor(labels).shape[0])
         if (num is None) == (z is None):
             raise ValueError("give exactly one of `num` (number of samples) and `z` (latent vectors)")
+        if keep is not None:
+            if isinstance(keep, bool) or not isinstance(keep, (int, float)) or not 0 < keep <= 1:
+                raise ValueError(f"`keep` must be a share in (0, 1], got {keep!r}")
+            if num is None or labels is not None:
+                raise ValueError("`keep` (Jacobian-based truncation) draws its own latents: give `num`, "
+                                 "without `z` or `labels`")
         if z is None:
             if not isinstance(num, (int, np.integer)) or num <= 0:
                 raise ValueError(f"`num` must be a positive integer, got {num!r}")
-            z = sampling.latent_normal(num, self.latent_dim, seed, truncation)
+            draws = num if keep is None else int(np.ceil(num / keep))
+            z = sampling.latent_normal(draws, self.latent_dim, seed, truncation)
         z = tf.convert_to_tensor(z, tf.float32)
         if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
             raise ValueError(f"`z` must have shape [n, {self.latent_dim}] (latent_dim), got {tuple(z.shape)}")
         if labels is not None:
             labels = self.prepare_labels(labels, z)
         generator = self.generator if raw else self.sampler
+        if keep is not None:
+            def call(latents):
+                return generator(self.generator_inputs(latents, None), training=False)
+
+            parts = [sampling.jacobian_norms(call, z[i:i + batch_size]) for i in range(0, z.shape[0], batch_size)]
+            samples, norms = (tf.concat(p, axis=0) for p in zip(*parts))
+            chosen = np.sort(np.argsort(norms.numpy(), kind="stable")[:num])
+            return tf.gather(samples, chosen)
         parts = [generator(self.generator_inputs(z[i:i + batch_size],
                                                  None if labels is None else labels[i:i + batch_size]),
                            training=False) for i in range(0, z.shape[0], batch_size)]
