@@ -59,6 +59,7 @@ TECHNIQUES = {
     "unrolled": lambda: T.Unrolled(steps=1),
     "diff_augment": lambda: T.DiffAugment("color,translation,cutout"),
     "pulling_away": lambda: T.PullingAway("hidden", 0.1),
+    "top_k": lambda: T.TopK(0.5, decay=0.5, decay_steps=1),
 }
 
 
