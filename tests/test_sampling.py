@@ -1,8 +1,10 @@
 """Stateless sampling gives the same numbers eagerly, in a graph and inside XLA, and has the right law."""
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import tfgan_stable as ts
 from tfgan_stable import sampling
 
 
@@ -79,7 +81,6 @@ def test_global_mean_is_the_mean_over_every_replica_s_examples():
 
 def _tanh_generator():
     """G(z) = tanh(z W + c) A + b, z in R³, samples in R², with fixed random weights (float64 in numpy)."""
-    import keras
     keras.utils.set_random_seed(4)
     return keras.Sequential([keras.Input((3,)), keras.layers.Dense(5, activation="tanh",
                                                                    bias_initializer="random_normal"),
@@ -104,8 +105,6 @@ def test_jacobian_norms_against_the_chain_rule():
 
 def test_generate_with_keep_returns_the_draws_with_the_smallest_jacobians_in_draw_order():
     """keep = 0.6, num = 6: ⌈6 / 0.6⌉ = 10 latents from the seed; the 6 with the smallest ‖J‖_F, in order."""
-    import keras
-    import tfgan_stable as ts
     g = _tanh_generator()
     gan = ts.NonSaturatingGAN(g, keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), latent_dim=3)
     z = sampling.latent_normal(10, 3, 5).numpy().astype(np.float64)

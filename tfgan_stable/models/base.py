@@ -819,6 +819,8 @@ class GAN(keras.Model):
             if num is None or labels is not None:
                 raise ValueError("`keep` (Jacobian-based truncation) draws its own latents: give `num`, "
                                  "without `z` or `labels`")
+            if keep == 1:  # every draw is kept: the plain sampler, without the Jacobians
+                keep = None
         if z is None:
             if not isinstance(num, (int, np.integer)) or num <= 0:
                 raise ValueError(f"`num` must be a positive integer, got {num!r}")
